@@ -1,0 +1,27 @@
+"""The core's own hook implementations, registered through the plugin manager like any
+plugin's: the log destinations ``file`` and ``stream``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Callable
+
+from rhcore.logfiles import LogFile
+from rhcore.plugins import LogSinkSpec, hookimpl
+
+if TYPE_CHECKING:
+    from rhcore.run import Run
+
+
+def _open_file_logs(run: Run) -> tuple[LogFile, LogFile]:
+    run.folder.mkdir()
+    return LogFile(run.folder, run.stdout_file), LogFile(run.folder, run.stderr_file)
+
+
+def _open_stream_logs(run: Run) -> None:
+    return None
+
+
+@hookimpl
+def rhcore_register_log_sinks(register: Callable[[LogSinkSpec], None]) -> None:
+    register(LogSinkSpec("file", _open_file_logs, "stdout/stderr saved in the Run's folder, and shown"))
+    register(LogSinkSpec("stream", _open_stream_logs, "stdout/stderr shown on the terminal only"))

@@ -1,0 +1,41 @@
+"""The Runs active in this process, innermost last.
+
+Process-wide rather than per-thread, for the same reason capture is: work a block hands
+to threads belongs to the block's Run. Lineage records what active Runs load and save.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rhcore.run import Run
+
+_active: list[Run] = []
+_lock = threading.Lock()
+
+
+def push(run: Run) -> None:
+    """Mark ``run`` active (it began)."""
+    with _lock:
+        _active.append(run)
+
+
+def pop(run: Run) -> None:
+    """Mark ``run`` inactive (it ended), wherever it is in the stack."""
+    with _lock:
+        for index in range(len(_active) - 1, -1, -1):
+            if _active[index] is run:
+                del _active[index]
+                break
+
+
+def active_runs() -> tuple[Run, ...]:
+    """Every active Run, outermost first."""
+    return tuple(_active)
+
+
+def current_run() -> Run | None:
+    """The innermost active Run, or None."""
+    return _active[-1] if _active else None

@@ -1,0 +1,49 @@
+"""The exceptions rhcore raises.
+
+Every error derives from :class:`RhcoreError` and also from the built-in exception a
+caller would naturally catch (``ValueError`` for bad input, ``FileNotFoundError`` for
+something missing), so ``except ValueError`` keeps working for code that does not know
+rhcore.
+"""
+
+from __future__ import annotations
+
+
+class RhcoreError(Exception):
+    """Base class of every error rhcore raises on purpose."""
+
+
+class InvalidNameError(RhcoreError, ValueError):
+    """A run or resource name that cannot name a folder safely."""
+
+
+class UnknownSystemError(RhcoreError, ValueError):
+    """No installed plugin serves the requested storage system or cluster kind."""
+
+
+class IllegalTransitionError(RhcoreError, ValueError):
+    """A status change the Run status machine does not allow."""
+
+
+class RunNotFoundError(RhcoreError, FileNotFoundError):
+    """No Run where one was expected: an unknown name, or a folder without a Run."""
+
+
+class ResourceNotFoundError(RhcoreError, LookupError):
+    """No resource of that name in the registry."""
+
+
+class CorruptConfigError(RhcoreError, ValueError):
+    """A config file exists but cannot be read as a config."""
+
+
+class ReadOnlySystemError(RhcoreError, PermissionError):
+    """A write was attempted on a system that only serves reads."""
+
+
+class RunExistsError(RhcoreError, FileExistsError):
+    """The destination already holds a different Run."""
+
+
+class StorageError(RhcoreError, OSError):
+    """A storage system failed; the message names the system and the path."""

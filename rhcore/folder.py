@@ -1,0 +1,329 @@
+"""A folder on a storage system: the one place rhcore does storage I/O, all through fsspec.
+
+:class:`Folder` adds to fsspec what a Run needs: atomic publish of a file (a reader sees
+the old or the new content, never half), exclusive create (the building block of leases
+and exactly-once caching — never OS locks, which object stores lack), and copies between
+any two systems with the config written last.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import posixpath
+import secrets as _random
+from typing import TYPE_CHECKING, Any, Callable, Iterator
+
+import attrs
+import fsspec.callbacks
+
+from rhcore.errors import ReadOnlySystemError, RhcoreError, StorageError
+from rhcore.plugins import get_plugins
+from rhcore.secrets import scrub
+
+if TYPE_CHECKING:
+    from rhcore.plugins import SystemSpec
+
+COPY_CHUNK = 8 * 1024 * 1024
+
+
+def normalize_path(path: str, spec: SystemSpec) -> str:
+    """``path`` as the system's filesystem takes it: absolute on this machine for local
+    systems (``~`` expanded), scheme- and leading-slash-free on the others."""
+    path = os.fspath(path)
+    if spec.capabilities.local_paths:
+        if "://" in path:
+            path = path.split("://", 1)[1]
+        return os.path.abspath(os.path.expanduser(path))
+    for protocol in spec.protocols:
+        prefix = protocol + "://"
+        if path.startswith(prefix):
+            path = path[len(prefix) :]
+            break
+    if spec.capabilities.posix_paths:
+        return path.rstrip("/") or "/"
+    return path.strip("/")
+
+
+@attrs.define(eq=False, repr=False)
+class Folder:
+    """A folder ``path`` on storage ``system``, reached with ``data_config``.
+
+    ``data_config`` may hold credentials: it is kept in memory only and never written.
+    """
+
+    path: str
+    system: str = "file"
+    data_config: dict = attrs.field(factory=dict, converter=lambda d: dict(d or {}))
+
+    _fs: Any = attrs.field(default=None, init=False)
+
+    def __attrs_post_init__(self) -> None:
+        self.path = self._strip(normalize_path(self.path, self.spec))
+
+    def __repr__(self) -> str:
+        return f"Folder({self.system}:{self.path})"
+
+    @property
+    def spec(self) -> SystemSpec:
+        """The system's registration (name, capabilities)."""
+        return get_plugins().system(self.system)
+
+    @property
+    def fs(self) -> fsspec.AbstractFileSystem:
+        """The fsspec filesystem this folder lives on."""
+        if self._fs is None:
+            self._fs = get_plugins().filesystem(self.system, self.data_config)
+        return self._fs
+
+    @property
+    def is_local(self) -> bool:
+        """Whether the folder is a directory of this machine."""
+        return self.spec.capabilities.local_paths
+
+    def join(self, *parts: str) -> str:
+        """The full path of ``parts`` inside this folder."""
+        return posixpath.join(self.path, *parts)
+
+    def child(self, *parts: str) -> Folder:
+        """A sub-folder on the same system."""
+        return Folder(self.join(*parts), self.system, self.data_config)
+
+    # -- the folder itself -----------------------------------------------------------
+
+    def exists(self) -> bool:
+        """Whether the folder exists on its system."""
+        with self._errors("check", self.path):
+            return self.fs.isdir(self.path)
+
+    exists_in_system = exists
+    """Runhouse's name for :meth:`exists`."""
+
+    def ls(self) -> list[str]:
+        """Full paths of the folder's entries, sorted; ``[]`` if the folder does not exist."""
+        with self._errors("list", self.path):
+            try:
+                entries = self.fs.ls(self.path, detail=False)
+            except FileNotFoundError:
+                return []
+        return sorted(self._strip(p) for p in entries if self._strip(p) != self.path)
+
+    def files(self) -> list[str]:
+        """Paths, relative to the folder, of every file under it (recursively), sorted."""
+        with self._errors("list", self.path):
+            try:
+                found = self.fs.find(self.path)
+            except FileNotFoundError:
+                return []
+        prefix = self.path.rstrip("/") + "/"
+        return sorted(self._strip(p)[len(prefix) :] for p in found if self._strip(p).startswith(prefix))
+
+    def mkdir(self) -> None:
+        """Create the folder (and parents); no-op if it exists or the system has no folders."""
+        self._check_writable()
+        with self._errors("create", self.path):
+            self.fs.makedirs(self.path, exist_ok=True)
+
+    def rm(self) -> None:
+        """Delete the folder and everything in it; no-op if it does not exist."""
+        self._check_writable()
+        with self._errors("delete", self.path):
+            try:
+                self.fs.rm(self.path, recursive=True)
+            except FileNotFoundError:
+                pass
+
+    # -- files in it -----------------------------------------------------------------
+
+    def has(self, name: str) -> bool:
+        """Whether file ``name`` exists in the folder."""
+        path = self.join(name)
+        with self._errors("check", path):
+            return self.fs.isfile(path)
+
+    def read_bytes(self, name: str) -> bytes:
+        """The content of file ``name``; FileNotFoundError naming the path if absent."""
+        path = self.join(name)
+        with self._errors("read", path):
+            try:
+                return self.fs.cat_file(path)
+            except FileNotFoundError:
+                raise FileNotFoundError(f"No file {self.system}:{path}") from None
+
+    def write_bytes(self, name: str, data: bytes) -> None:
+        """Write file ``name`` (not atomically: use :meth:`publish` for configs)."""
+        self._check_writable()
+        path = self.join(name)
+        with self._errors("write", path):
+            self._parent_dirs(path)
+            self.fs.pipe_file(path, data)
+
+    def publish(self, name: str, data: bytes) -> None:
+        """Replace file ``name`` atomically: readers see the old or the new bytes, never half.
+
+        Rename-capable systems write a temporary file and rename it over the target;
+        object stores rely on their whole-object PUT being atomic.
+        """
+        self._check_writable()
+        path = self.join(name)
+        caps = self.spec.capabilities
+        with self._errors("publish", path):
+            if caps.atomic_rename and not caps.atomic_write:
+                tmp = self.join(f".{name}.tmp-{_random.token_hex(4)}")
+                try:
+                    self.fs.pipe_file(tmp, data)
+                except FileNotFoundError:
+                    self._parent_dirs(path)
+                    self.fs.pipe_file(tmp, data)
+                self.fs.mv(tmp, path)
+            else:
+                self.fs.pipe_file(path, data)
+
+    def create(self, name: str, data: bytes) -> bool:
+        """Create file ``name`` only if it does not exist; return whether this call created it.
+
+        The building block of mutual exclusion: of many concurrent callers exactly one
+        gets True.
+        """
+        self._check_writable()
+        path = self.join(name)
+        with self._errors("create", path):
+            self._parent_dirs(path)
+            try:
+                self.fs.pipe_file(path, data, mode="create")
+            except FileExistsError:
+                return False
+        return True
+
+    def remove(self, name: str) -> bool:
+        """Delete file ``name``; return whether it existed."""
+        self._check_writable()
+        path = self.join(name)
+        with self._errors("delete", path):
+            try:
+                self.fs.rm_file(path)
+            except FileNotFoundError:
+                return False
+        return True
+
+    def open(self, name: str, mode: str = "rb", **kwargs: Any):
+        """Open file ``name`` through fsspec."""
+        if any(c in mode for c in "wax+"):
+            self._check_writable()
+        path = self.join(name)
+        with self._errors("open", path):
+            if "r" not in mode:
+                self._parent_dirs(path)
+            return self.fs.open(path, mode, **kwargs)
+
+    def size(self, name: str) -> int:
+        """Size in bytes of file ``name``."""
+        path = self.join(name)
+        with self._errors("stat", path):
+            return int(self.fs.size(path))
+
+    # -- copies ----------------------------------------------------------------------
+
+    def copy_to(
+        self,
+        dest: Folder,
+        *,
+        last: str | None = None,
+        callback: Callable[[str, int, int], None] | None = None,
+    ) -> list[str]:
+        """Copy every file under this folder into ``dest``; return their relative paths.
+
+        ``last`` (a file name) is copied after all others and published atomically, so a
+        reader of ``dest`` sees it only once everything it describes is there.
+        ``callback(relpath, bytes_done, bytes_total)`` reports progress.
+        """
+        dest._check_writable()
+        names = self.files()
+        ordered = [n for n in names if n != last] + ([last] if last in names else [])
+        dest.mkdir()
+        for rel in ordered:
+            if rel == last:
+                data = self.read_bytes(rel)
+                dest.publish(rel, data)
+                if callback:
+                    callback(rel, len(data), len(data))
+                continue
+            self._copy_file(rel, dest, callback)
+        return ordered
+
+    def _copy_file(self, rel: str, dest: Folder, callback: Callable | None) -> None:
+        src_path, dst_path = self.join(rel), dest.join(rel)
+        progress = _FsspecProgress(rel, callback) if callback else fsspec.callbacks.DEFAULT_CALLBACK
+        with self._errors("copy", src_path), dest._errors("copy", dst_path):
+            dest._parent_dirs(dst_path)
+            if self.system == dest.system and self.fs is dest.fs:
+                self.fs.cp_file(src_path, dst_path)
+                if callback:
+                    progress.finish(self.size(rel))
+            elif self.is_local:
+                dest.fs.put_file(src_path, dst_path, callback=progress)
+            elif dest.is_local:
+                self.fs.get_file(src_path, dst_path, callback=progress)
+            else:
+                progress.set_size(self.size(rel))
+                with self.fs.open(src_path, "rb") as src, dest.fs.open(dst_path, "wb") as dst:
+                    while chunk := src.read(COPY_CHUNK):
+                        dst.write(chunk)
+                        progress.relative_update(len(chunk))
+
+    # -- helpers ---------------------------------------------------------------------
+
+    def _strip(self, path: str) -> str:
+        """A path in the filesystem's canonical form, as its listings return them."""
+        return self.fs._strip_protocol(path)
+
+    def _parent_dirs(self, path: str) -> None:
+        if self.is_local or self.spec.capabilities.posix_paths:
+            self.fs.makedirs(posixpath.dirname(path), exist_ok=True)
+
+    def _check_writable(self) -> None:
+        if self.spec.capabilities.read_only:
+            raise ReadOnlySystemError(
+                f"The system {self.system!r} is read-only: cannot write to {self.system}:{self.path}"
+            )
+
+    @contextlib.contextmanager
+    def _errors(self, action: str, path: str) -> Iterator[None]:
+        """Let expected errors through; turn a backend's failure into a StorageError that
+        names the system and path and carries no secret."""
+        try:
+            yield
+        except (FileNotFoundError, FileExistsError, IsADirectoryError, NotADirectoryError,
+                ReadOnlySystemError):
+            raise
+        except PermissionError as exc:
+            raise StorageError(
+                f"Cannot {action} {self.system}:{path}: permission denied "
+                f"({scrub(str(exc), self.data_config)})"
+            ) from None
+        except OSError as exc:
+            raise StorageError(
+                f"Cannot {action} {self.system}:{path}: {scrub(str(exc), self.data_config)}"
+            ) from None
+        except Exception as exc:
+            if type(exc).__module__ in ("builtins",) or isinstance(exc, RhcoreError):
+                raise  # a programming error or our own: not the backend's
+            raise StorageError(
+                f"Cannot {action} {self.system}:{path}: {type(exc).__name__}: "
+                f"{scrub(str(exc), self.data_config)}"
+            ) from None
+
+
+class _FsspecProgress(fsspec.callbacks.Callback):
+    """An fsspec callback that reports ``(relpath, done, total)`` to a plain function."""
+
+    def __init__(self, rel: str, report: Callable[[str, int, int], None]):
+        super().__init__()
+        self.rel, self.report = rel, report
+
+    def call(self, *args: Any, **kwargs: Any) -> None:
+        self.report(self.rel, self.value, self.size or 0)
+
+    def finish(self, size: int) -> None:
+        self.set_size(size)
+        self.absolute_update(size)

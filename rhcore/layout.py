@@ -1,0 +1,122 @@
+"""Where things live: the files of a Run's folder, default folders, and valid names.
+
+A Run's folder holds ``config_for_run.json``, ``inputs.pkl``, ``result.pkl`` and its
+logs ``<name>.out`` / ``<name>.err``. Defaults are read from the environment at call
+time (not import time), so a process that changes ``HOME`` or its working directory —
+as tests do — gets folders under the new ones.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import secrets
+import threading
+import unicodedata
+from pathlib import Path
+
+from rhcore.errors import InvalidNameError
+
+CONFIG_FILE = "config_for_run.json"
+INPUTS_FILE = "inputs.pkl"
+RESULT_FILE = "result.pkl"
+STDOUT_SUFFIX = ".out"
+STDERR_SUFFIX = ".err"
+LOCAL_RUN_DIR = "rh"
+"""Folder under the working directory that holds local Runs (``./rh/<name>``)."""
+
+MAX_NAME_BYTES = 200
+"""Longest name, in UTF-8 bytes: leaves room under the usual 255-byte file-name limit for
+the suffixes and temporary names rhcore adds."""
+
+
+def rh_home() -> Path:
+    """``~/.rh``: per-user state (cluster run folders, the default registry)."""
+    return Path(os.path.expanduser("~")) / ".rh"
+
+
+def cluster_logs_dir() -> Path:
+    """Where a cluster keeps the folders of the Runs it executes: ``~/.rh/logs``."""
+    return rh_home() / "logs"
+
+
+def local_runs_dir() -> Path:
+    """Where Runs created in this process live by default: ``./rh`` under the working dir."""
+    return Path.cwd() / LOCAL_RUN_DIR
+
+
+def default_registry_path() -> Path:
+    """The registry folder used when ``RHCORE_REGISTRY`` is not set: ``~/.rh/registry``."""
+    return rh_home() / "registry"
+
+
+def stdout_file(name: str) -> str:
+    """File name of a Run's captured stdout."""
+    return name + STDOUT_SUFFIX
+
+
+def stderr_file(name: str) -> str:
+    """File name of a Run's captured stderr."""
+    return name + STDERR_SUFFIX
+
+
+def validate_name(name: object, *, kind: str = "run") -> str:
+    """Return ``name`` if it can safely name a folder or registry entry, else raise.
+
+    Refused: non-strings, empty or blank names, surrounding whitespace, path separators
+    (``/`` and ``\\``), ``..`` anywhere, ``.`` alone, control characters, and names longer
+    than :data:`MAX_NAME_BYTES` bytes. Checked before anything is written.
+    """
+    if not isinstance(name, str):
+        raise InvalidNameError(f"A {kind} name must be a string, not {type(name).__name__}")
+    problem = _name_problem(name)
+    if problem:
+        raise InvalidNameError(f"Invalid {kind} name {name!r}: {problem}")
+    return name
+
+
+def _name_problem(name: str) -> str:
+    if not name or not name.strip():
+        return "it is empty"
+    if name != name.strip():
+        return "it starts or ends with whitespace"
+    if "/" in name or "\\" in name:
+        return "it contains a path separator ('/' or '\\')"
+    if ".." in name:
+        return "it contains '..'"
+    if name == ".":
+        return "'.' names the current folder"
+    if any(unicodedata.category(ch) == "Cc" for ch in name):
+        return "it contains a control character"
+    if len(name.encode("utf-8")) > MAX_NAME_BYTES:
+        return f"it is longer than {MAX_NAME_BYTES} bytes"
+    return ""
+
+
+_last_stamp = _dt.datetime.min.replace(tzinfo=_dt.timezone.utc)
+_stamp_lock = threading.Lock()
+
+
+def new_run_name() -> str:
+    """A unique name that sorts by creation time, e.g. ``run-20261124-230102-123456-9f3a1c``.
+
+    The timestamp is UTC and strictly increasing within a process; the random suffix keeps
+    names from different processes or machines apart.
+    """
+    global _last_stamp
+    with _stamp_lock:
+        stamp = _dt.datetime.now(_dt.timezone.utc)
+        if stamp <= _last_stamp:
+            stamp = _last_stamp + _dt.timedelta(microseconds=1)
+        _last_stamp = stamp
+    return f"run-{stamp:%Y%m%d-%H%M%S-%f}-{secrets.token_hex(3)}"
+
+
+def now_iso() -> str:
+    """The current time, ISO 8601 in UTC with microseconds (sortable as text)."""
+    return _dt.datetime.now(_dt.timezone.utc).isoformat()
+
+
+def parse_iso(stamp: str) -> _dt.datetime:
+    """Parse a timestamp written by :func:`now_iso`."""
+    return _dt.datetime.fromisoformat(stamp)

@@ -1,0 +1,124 @@
+"""Log files of a Run: where captured stdout/stderr bytes go.
+
+On a local system a log is written in place; on any other system (object stores, SFTP)
+bytes go to a local spool file. A background thread syncs every open log each
+``RHCORE_LOG_SYNC_SECONDS`` (default 1): it flushes local logs and uploads grown spools
+whole, so a Run's logs are readable on its system while it is still going; closing a log
+syncs it once more.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+import weakref
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rhcore.folder import Folder
+
+
+def sync_interval() -> float:
+    """Seconds between uploads of a spooled log (``RHCORE_LOG_SYNC_SECONDS``)."""
+    try:
+        return max(0.05, float(os.environ.get("RHCORE_LOG_SYNC_SECONDS", "1")))
+    except ValueError:
+        return 1.0
+
+
+class LogFile:
+    """A binary, append-only writer for one log file of a Run's folder."""
+
+    def __init__(self, folder: Folder, name: str):
+        self.folder, self.name = folder, name
+        self._lock = threading.Lock()
+        self._closed = False
+        if folder.is_local:
+            self._spool_path = None
+            self._file = folder.fs.open(folder.join(name), "wb")
+        else:
+            fd, self._spool_path = tempfile.mkstemp(prefix="rhcore-log-", suffix="-" + name)
+            self._file = os.fdopen(fd, "wb")
+            self._synced_size = -1
+        self.write = self._file.write  # the file's own (C) write: capture calls it per line
+        _syncer.watch(self)
+
+    def flush(self) -> None:
+        if not self._closed:
+            self._file.flush()
+
+    def sync(self) -> None:
+        """Make what was written readable on the folder's system: flush a local log, upload
+        a spool that grew since the last upload."""
+        if self._spool_path is None:
+            with self._lock:
+                self.flush()
+            return
+        with self._lock:
+            if self._closed and self._synced_size == -2:
+                return
+            if not self._closed:
+                self._file.flush()
+            size = os.path.getsize(self._spool_path)
+            if size == self._synced_size:
+                return
+            self.folder.fs.put_file(self._spool_path, self.folder.join(self.name))
+            self._synced_size = size
+
+    def close(self) -> None:
+        """Flush, upload a spool one last time, and release the file."""
+        if self._closed:
+            return
+        _syncer.forget(self)
+        with self._lock:
+            self._file.flush()
+            self._file.close()
+            self._closed = True
+        if self._spool_path is not None:
+            try:
+                self.sync()
+            finally:
+                self._synced_size = -2
+                os.unlink(self._spool_path)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+
+class _Syncer:
+    """One daemon thread that periodically syncs every open log."""
+
+    def __init__(self) -> None:
+        self._logs: weakref.WeakSet[LogFile] = weakref.WeakSet()
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def watch(self, log: LogFile) -> None:
+        with self._lock:
+            self._logs.add(log)
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._loop, name="rhcore-log-sync", daemon=True
+                )
+                self._thread.start()
+
+    def forget(self, log: LogFile) -> None:
+        with self._lock:
+            self._logs.discard(log)
+
+    def _loop(self) -> None:
+        while True:
+            self._wake.wait(sync_interval())
+            with self._lock:
+                logs = list(self._logs)
+            for log in logs:
+                try:
+                    log.sync()
+                except Exception:  # the final sync at close reports real failures
+                    pass
+
+
+_syncer = _Syncer()

@@ -1,0 +1,77 @@
+"""Keeping credentials out of everything rhcore writes.
+
+``data_config`` holds a storage library's keyword arguments, some of them secrets
+(``key``, ``secret``, ``token``, ``password``, connection strings, …). Configs, registry
+entries and saved clusters store :func:`redact`-ed copies, and error messages pass
+through :func:`scrub`, so no secret reaches disk, a log or a traceback text.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Iterable, Mapping
+
+_SECRET_KEY = re.compile(
+    r"(^key$|secret|token|passw|passphrase|credential|connection_?string|sas|account_?key"
+    r"|private_?key|client_?keys|^auth$|session|signature|cookie|api_?key|access_?key)",
+    re.IGNORECASE,
+)
+
+REDACTED = "***"
+
+
+def is_secret_key(key: str) -> bool:
+    """Whether a ``data_config`` entry of this name is treated as a secret."""
+    return bool(_SECRET_KEY.search(str(key)))
+
+
+def redact(config: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A copy of ``config`` without its secret entries, recursing into nested mappings.
+
+    Secret entries are dropped rather than masked: a stored config never pretends to hold
+    a credential, and a loader fills them from the environment or its own ``data_config``.
+    """
+    if not config:
+        return {}
+    clean: dict[str, Any] = {}
+    for key, value in config.items():
+        if is_secret_key(key):
+            continue
+        if isinstance(value, Mapping):
+            value = redact(value)
+        clean[key] = value
+    return clean
+
+
+def secret_values(config: Mapping[str, Any] | None) -> list[str]:
+    """Every secret value in ``config`` (recursively), as text, longest first."""
+    found: list[str] = []
+
+    def walk(mapping: Mapping[str, Any]) -> None:
+        for key, value in mapping.items():
+            if isinstance(value, Mapping):
+                walk(value)
+            elif is_secret_key(key) and value not in (None, "", b""):
+                found.extend(_as_texts(value))
+
+    walk(config or {})
+    return sorted(set(found), key=len, reverse=True)
+
+
+def _as_texts(value: Any) -> Iterable[str]:
+    if isinstance(value, (list, tuple, set)):
+        for item in value:
+            yield from _as_texts(item)
+    elif isinstance(value, bytes):
+        yield value.decode("utf-8", "replace")
+    else:
+        yield str(value)
+
+
+def scrub(text: str, *configs: Mapping[str, Any] | None) -> str:
+    """``text`` with every secret value of ``configs`` replaced by ``***``."""
+    for config in configs:
+        for value in secret_values(config):
+            if len(value) >= 4:
+                text = text.replace(value, REDACTED)
+    return text

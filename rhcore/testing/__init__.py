@@ -1,0 +1,25 @@
+"""The contract kit for plugin authors: hypothesis strategies and the test classes a
+storage system (and, later, an executor) must pass against its real backend.
+
+Install with ``pip install 'rhcore[testing]'``.
+"""
+
+from rhcore.testing.filesystem import FilesystemContract, ReadOnlyFilesystemContract, fresh
+from rhcore.testing.strategies import (
+    invalid_run_names,
+    json_values,
+    payloads,
+    run_configs,
+    run_names,
+)
+
+__all__ = [
+    "FilesystemContract",
+    "ReadOnlyFilesystemContract",
+    "fresh",
+    "invalid_run_names",
+    "json_values",
+    "payloads",
+    "run_configs",
+    "run_names",
+]

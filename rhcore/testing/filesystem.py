@@ -1,0 +1,230 @@
+"""The contract every storage system must pass, as pytest test classes.
+
+A plugin's test module subclasses :class:`FilesystemContract` (or, for a read-only
+system, :class:`ReadOnlyFilesystemContract`) and provides the ``place`` fixture: a
+:class:`~rhcore.folder.Folder` on the system, under which the tests may write freely::
+
+    from rhcore.folder import Folder
+    from rhcore.testing import FilesystemContract
+
+    class TestS3Contract(FilesystemContract):
+        @pytest.fixture
+        def place(self, s3_bucket, s3_config):
+            return Folder(f"{s3_bucket}/contract", "s3", s3_config)
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+import rhcore as rh
+from rhcore import layout
+from rhcore.errors import ReadOnlySystemError
+from rhcore.folder import Folder
+from rhcore.run import read_run_config
+from rhcore.testing.strategies import payloads, run_configs
+
+_fixture_settings = settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.differing_executors],
+)
+
+
+def fresh(place: Folder) -> Folder:
+    """A new, empty sub-folder of ``place`` (each test and example gets its own)."""
+    return place.child(f"t-{uuid.uuid4().hex[:12]}")
+
+
+class FilesystemContract:
+    """What rhcore needs from a writable storage system, checked against the real one."""
+
+    @pytest.fixture
+    def place(self) -> Folder:  # pragma: no cover - provided by the plugin's subclass
+        raise NotImplementedError("provide a `place` fixture returning a Folder on your system")
+
+    # -- bytes and configs -----------------------------------------------------------
+
+    @_fixture_settings
+    @given(payload=payloads())
+    def test_bytes_round_trip(self, place: Folder, payload: bytes) -> None:
+        folder = fresh(place)
+        folder.write_bytes("blob.bin", payload)
+        assert folder.read_bytes("blob.bin") == payload
+        assert folder.size("blob.bin") == len(payload)
+
+    @_fixture_settings
+    @given(config=run_configs())
+    def test_config_round_trip(self, place: Folder, config: dict) -> None:
+        folder = fresh(place)
+        folder.publish(layout.CONFIG_FILE, json.dumps(config).encode())
+        assert read_run_config(folder) == config
+
+    def test_missing_file_is_file_not_found(self, place: Folder) -> None:
+        folder = fresh(place)
+        with pytest.raises(FileNotFoundError):
+            folder.read_bytes("absent.txt")
+        assert read_run_config(folder) is None
+
+    def test_publish_is_atomic(self, place: Folder) -> None:
+        """A reader racing a writer sees one whole version or the other, never a mix."""
+        folder = fresh(place)
+        versions = [json.dumps({"status": s, "pad": s * 50_000}).encode() for s in ("A", "B")]
+        folder.publish("config.json", versions[0])
+        stop = threading.Event()
+        seen: list[bytes] = []
+
+        def writer() -> None:
+            for i in range(20):
+                folder.publish("config.json", versions[i % 2])
+            stop.set()
+
+        thread = threading.Thread(target=writer)
+        thread.start()
+        while not stop.is_set():
+            seen.append(folder.read_bytes("config.json"))
+        thread.join()
+        seen.append(folder.read_bytes("config.json"))
+        assert all(data in versions for data in seen), "a reader saw a partly written file"
+
+    def test_publish_leaves_no_temporary_files(self, place: Folder) -> None:
+        folder = fresh(place)
+        for i in range(3):
+            folder.publish(layout.CONFIG_FILE, b'{"status": "RUNNING", "i": %d}' % i)
+        assert folder.files() == [layout.CONFIG_FILE]
+
+    # -- exclusive create --------------------------------------------------------------
+
+    def test_exclusive_create(self, place: Folder) -> None:
+        folder = fresh(place)
+        assert folder.create("lease", b"first") is True
+        assert folder.create("lease", b"second") is False
+        assert folder.read_bytes("lease") == b"first"
+
+    def test_exclusive_create_under_contention(self, place: Folder) -> None:
+        """Of eight simultaneous creators exactly one wins."""
+        folder = fresh(place)
+        folder.mkdir()
+        barrier = threading.Barrier(8)
+        wins: list[int] = []
+
+        def contend(i: int) -> None:
+            barrier.wait()
+            if folder.create("lease", str(i).encode()):
+                wins.append(i)
+
+        threads = [threading.Thread(target=contend, args=(i,)) for i in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert len(wins) == 1
+        assert folder.read_bytes("lease") == str(wins[0]).encode()
+
+    # -- listing and removal -----------------------------------------------------------
+
+    def test_listing(self, place: Folder) -> None:
+        folder = fresh(place)
+        assert folder.ls() == []
+        assert folder.files() == []
+        for name in ("b.txt", "a.txt", "sub/c.txt"):
+            folder.write_bytes(name, name.encode())
+        assert folder.exists()
+        assert folder.files() == ["a.txt", "b.txt", "sub/c.txt"]
+        assert [p.rsplit("/", 1)[-1] for p in folder.ls()] == ["a.txt", "b.txt", "sub"]
+        assert folder.has("a.txt") and not folder.has("zzz.txt")
+
+    def test_removal(self, place: Folder) -> None:
+        folder = fresh(place)
+        folder.write_bytes("a.txt", b"a")
+        folder.write_bytes("sub/b.txt", b"b")
+        assert folder.remove("a.txt") is True
+        assert folder.remove("a.txt") is False
+        folder.rm()
+        assert not folder.exists()
+        assert folder.files() == []
+        folder.rm()  # removing what is gone is fine
+
+    # -- Runs on the system ------------------------------------------------------------
+
+    def test_run_round_trip(self, place: Folder) -> None:
+        folder = fresh(place)
+        with rh.run(path=folder.path, system=folder.system, data_config=folder.data_config) as r:
+            print("to stdout")
+        loaded = rh.run(path=folder.path, system=folder.system, data_config=folder.data_config)
+        assert loaded.status is rh.RunStatus.COMPLETED
+        assert loaded.name == r.name
+        assert loaded.stdout() == "to stdout"
+        assert set(folder.files()) == {layout.CONFIG_FILE, r.stdout_file, r.stderr_file}
+
+    def test_logs_reach_the_system_while_running(self, place: Folder, monkeypatch) -> None:
+        monkeypatch.setenv("RHCORE_LOG_SYNC_SECONDS", "0.2")
+        folder = fresh(place)
+        with rh.run(path=folder.path, system=folder.system, data_config=folder.data_config) as r:
+            print("early line")
+            reader = rh.run(path=folder.path, system=folder.system, data_config=folder.data_config)
+            deadline = time.monotonic() + 10
+            while "early line" not in reader.stdout() and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert "early line" in reader.stdout()
+            assert reader.refresh().status is rh.RunStatus.RUNNING
+        assert r.status is rh.RunStatus.COMPLETED
+
+    def test_copy_between_two_places(self, place: Folder) -> None:
+        source, target = fresh(place), fresh(place)
+        with rh.run(path=source.path, system=source.system, data_config=source.data_config) as r:
+            print("copied output")
+        r.write(b"extra", "nested/extra.bin")
+        before = {f: source.read_bytes(f) for f in source.files()}
+        copy = r.to(target.system, path=target.path, data_config=target.data_config)
+        assert copy.path == target.path
+        assert copy.run_config == r.refresh().run_config
+        assert copy.stdout() == "copied output"
+        assert {f: target.read_bytes(f) for f in target.files()} == before
+        assert {f: source.read_bytes(f) for f in source.files()} == before
+
+
+class ReadOnlyFilesystemContract:
+    """What rhcore needs from a read-only system: published Runs load and read back, and
+    every write fails with a clear :class:`~rhcore.errors.ReadOnlySystemError`.
+
+    Provide ``published``: a Folder holding a COMPLETED function Run whose result is
+    ``expected_result`` and whose stdout is ``expected_stdout`` (class attributes).
+    """
+
+    expected_result: object = None
+    expected_stdout: str = ""
+
+    @pytest.fixture
+    def published(self) -> Folder:  # pragma: no cover - provided by the plugin's subclass
+        raise NotImplementedError("provide a `published` fixture returning a Folder holding a Run")
+
+    def test_published_run_loads(self, published: Folder) -> None:
+        r = rh.run(path=published.path, system=published.system, data_config=published.data_config)
+        assert r.status is rh.RunStatus.COMPLETED
+        assert r.result() == self.expected_result
+        assert r.stdout() == self.expected_stdout
+
+    def test_listing(self, published: Folder) -> None:
+        assert layout.CONFIG_FILE in published.files()
+        assert published.exists()
+
+    def test_writes_are_refused(self, published: Folder) -> None:
+        for attempt in (
+            lambda: published.write_bytes("x", b"x"),
+            lambda: published.publish(layout.CONFIG_FILE, b"{}"),
+            lambda: published.create("lease", b"x"),
+            lambda: published.rm(),
+        ):
+            with pytest.raises(ReadOnlySystemError, match="read-only"):
+                attempt()
+        assert layout.CONFIG_FILE in published.files()
+
+    def test_copy_out_to_local(self, published: Folder, tmp_path) -> None:
+        r = rh.run(path=published.path, system=published.system, data_config=published.data_config)
+        copy = r.to("file", path=str(tmp_path / "copy"))
+        assert copy.result() == self.expected_result

@@ -1,0 +1,28 @@
+"""The filesystem contract kit, run against the ``file`` system (the real local disk) and
+against an in-memory system that exercises the core's paths for non-local storage."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from rhcore import plugins
+from rhcore.folder import Folder
+from rhcore.testing import FilesystemContract
+
+from . import memory_plugin
+
+
+class TestFileSystemContract(FilesystemContract):
+    @pytest.fixture
+    def place(self, tmp_path):
+        return Folder(str(tmp_path / "contract"), "file")
+
+
+class TestNonLocalSystemContract(FilesystemContract):
+    @pytest.fixture
+    def place(self):
+        plugins.register(memory_plugin, name="memory")
+        yield Folder(f"contract-{uuid.uuid4().hex[:8]}", "memory")
+        plugins.unregister("memory")

@@ -1,0 +1,77 @@
+"""Secrets are recognised, dropped from stored configs, and scrubbed from messages."""
+
+from __future__ import annotations
+
+import pytest
+from fsspec.implementations.memory import MemoryFileSystem
+from hypothesis import given
+from hypothesis import strategies as st
+
+from rhcore import hookimpl, plugins
+from rhcore.errors import StorageError
+from rhcore.folder import Folder
+from rhcore.plugins import SystemSpec
+from rhcore.secrets import is_secret_key, redact, scrub
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+def test_secret_keys():
+    for key in ("key", "secret", "token", "password", "passphrase", "connection_string",
+                "account_key", "sas_token", "aws_secret_access_key", "session_token",
+                "ssh_private_key", "api_key", "credentials", "client_keys"):
+        assert is_secret_key(key), key
+    for key in ("endpoint_url", "client_kwargs", "region", "account_name", "org", "repo", "sha",
+                "anon", "username", "project"):
+        assert not is_secret_key(key), key
+
+
+@given(st.dictionaries(st.sampled_from(["key", "secret", "endpoint_url", "anon", "token"]),
+                       st.text(min_size=4, max_size=20)))
+def test_redact_keeps_only_non_secrets(config):
+    clean = redact(config)
+    assert set(clean) == {k for k in config if not is_secret_key(k)}
+
+
+def test_scrub_replaces_secret_values():
+    message = "auth failed for key AKIAXYZ with secret sekrit-123 at http://host"
+    assert scrub(message, {"key": "AKIAXYZ", "secret": "sekrit-123", "endpoint_url": "http://host"}) == (
+        "auth failed for key *** with secret *** at http://host"
+    )
+
+
+class LeakyFileSystem(MemoryFileSystem):
+    """A backend whose errors quote the credential it was given, as some SDKs do."""
+
+    protocol = "leaky"
+
+    def __init__(self, password=None, **kwargs):
+        super().__init__(**kwargs)
+        self.password = password
+
+    def pipe_file(self, path, value, **kwargs):
+        raise OSError(f"login refused for password {self.password!r}")
+
+
+@hookimpl
+def rhcore_register_systems(register):
+    register(SystemSpec("leaky", protocols=("leaky",), factory=lambda cfg: LeakyFileSystem(**cfg)))
+
+
+@pytest.fixture
+def leaky():
+    import sys
+
+    plugins.register(sys.modules[__name__], "leaky")
+    yield
+    plugins.unregister("leaky")
+
+
+def test_storage_errors_name_the_place_and_carry_no_secret(leaky):
+    folder = Folder("bucket/run", "leaky", {"password": PASSWORD})
+    with pytest.raises(StorageError) as excinfo:
+        folder.write_bytes("result.pkl", b"x")
+    message = str(excinfo.value)
+    assert "leaky:bucket/run/result.pkl" in message.replace("/bucket", "bucket")
+    assert PASSWORD not in message and "***" in message
+    assert excinfo.value.__cause__ is None and excinfo.value.__suppress_context__
