@@ -34,5 +34,6 @@ def demo(session: nox.Session) -> None:
 @nox.session
 def bench(session: nox.Session) -> None:
     """Benchmarks against their baselines (prints numbers; not a test)."""
-    session.install("-e", ".")
+    session.install("-e", ".", "joblib")
     session.run("python", "bench/bench_core.py")
+    session.run("python", "bench/bench_functions.py")

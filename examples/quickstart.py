@@ -32,3 +32,14 @@ try:
 except ValueError:
     pass
 print(f"\nRun {failed.name!r} is {failed.status.value}: {failed.error}")
+
+# 4. A function runs on a cluster (here: this machine, in a warm worker) and is cached by name.
+def slow_square(x):
+    print(f"computing {x} squared")
+    return x * x
+
+square = rh.function(slow_square)
+print(f"\nsquare(7) = {square(7)}")
+print(f"cached: {square.get_or_call(7, run_name='square-of-7')}, "
+      f"again from the cache: {square.get_or_call(7, run_name='square-of-7')}")
+print(f"its Run: {rh.cluster('local').get_run('square-of-7')}")

@@ -14,6 +14,9 @@ __version__ = "0.1.0"
 
 from rhcore.errors import (
     CorruptConfigError,
+    RunCancelledError,
+    RunFailedError,
+    WorkerDiedError,
     IllegalTransitionError,
     InvalidNameError,
     ReadOnlySystemError,
@@ -24,7 +27,9 @@ from rhcore.errors import (
     StorageError,
     UnknownSystemError,
 )
+from rhcore.cluster import Cluster, cluster
 from rhcore.folder import Folder
+from rhcore.function import Function, function
 from rhcore.plugins import hookimpl
 from rhcore.resources import exists, load
 from rhcore.run import Run, run
@@ -32,8 +37,15 @@ from rhcore.settings import configure
 from rhcore.status import RunStatus, RunType
 
 __all__ = [
+    "Cluster",
     "CorruptConfigError",
     "Folder",
+    "Function",
+    "RunCancelledError",
+    "RunFailedError",
+    "WorkerDiedError",
+    "cluster",
+    "function",
     "IllegalTransitionError",
     "InvalidNameError",
     "ReadOnlySystemError",

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import sys
+import warnings
 
 import click
 
@@ -40,6 +42,146 @@ def plugins_command() -> None:
                 provides.append(f"{label}: {', '.join(names)}")
         rows.append((info.name, info.distribution or "-", info.version or "-", "; ".join(provides) or "-"))
     _table(("PLUGIN", "DISTRIBUTION", "VERSION", "PROVIDES"), rows)
+
+
+def _cluster(name: str):
+    from rhcore.cluster import cluster
+
+    return cluster(name=name)
+
+
+def _cluster_run(cluster_name: str, run_name: str):
+    from rhcore.errors import RunNotFoundError
+
+    cluster = _cluster(cluster_name)
+    run = cluster.get_run(run_name)
+    if run is None:
+        raise RunNotFoundError(f"No Run named {run_name!r} on cluster {cluster_name!r}")
+    return cluster, run
+
+
+@main.command("logs")
+@click.argument("cluster")
+@click.argument("run")
+@click.option("--follow", "-f", is_flag=True, help="Keep printing as the Run writes, until it ends.")
+def logs_command(cluster: str, run: str, follow: bool) -> None:
+    """Print the stdout and stderr of RUN on CLUSTER."""
+    from rhcore.follow import follow as follow_logs
+
+    _, found = _cluster_run(cluster, run)
+    if follow:
+        follow_logs(found)
+        return
+    if found.stdout():
+        click.echo(found.stdout())
+    if found.stderr():
+        click.echo(found.stderr(), err=True)
+
+
+@main.command("cancel")
+@click.argument("cluster")
+@click.argument("run")
+@click.option("--force", is_flag=True, help="Kill at once (SIGKILL) instead of asking first.")
+def cancel_command(cluster: str, run: str, force: bool) -> None:
+    """Stop RUN on CLUSTER and everything it started."""
+    found_cluster, found = _cluster_run(cluster, run)
+    if found.status.is_final:
+        click.echo(f"Run {run!r} already ended ({found.status.value}); nothing to cancel.")
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ended = found_cluster.cancel(run, force=force)
+    click.echo(f"Run {run!r} is {ended.status.value}.")
+    if ended.status.value != "CANCELLED":
+        sys.exit(1)
+
+
+@main.command("runs")
+@click.argument("cluster", default="local")
+def runs_command(cluster: str) -> None:
+    """List the Runs recorded on CLUSTER (default: local)."""
+    rows = []
+    for run in _cluster(cluster).runs():
+        rows.append((run.name, run.run_type.value, run.status.value, _when(run.start_time),
+                     _duration(run.start_time, run.end_time)))
+    _table(("NAME", "TYPE", "STATUS", "STARTED", "DURATION"), rows)
+
+
+@main.command("show")
+@click.argument("run")
+@click.option("--cluster", "cluster_name", default=None, help="Look for RUN on this cluster.")
+def show_command(run: str, cluster_name: str | None) -> None:
+    """Show RUN: its config, a summary of its inputs and of its result.
+
+    RUN is a name saved in the registry, a Run on the cluster (local by default), or a
+    path to a Run's folder.
+    """
+    found = _find_run(run, cluster_name)
+    click.echo(json.dumps(found.run_config, indent=2, default=str))
+    click.echo(f"folder: {found.folder.system}:{found.folder.path}")
+    try:
+        inputs = found.inputs()
+    except FileNotFoundError:
+        inputs = None
+    if inputs is not None:
+        click.echo(f"inputs: {_summary(inputs)}")
+    if found.status.value == "COMPLETED" and found.folder.has("result.pkl"):
+        click.echo(f"result: {_summary(found.result())}")
+    elif found.status.value == "ERROR":
+        click.echo(f"error: {found.error}")
+
+
+def _find_run(run: str, cluster_name: str | None):
+    import os
+
+    from rhcore.errors import InvalidNameError, RunNotFoundError
+    from rhcore.registry import get_registry
+    from rhcore.run import Run
+
+    if cluster_name is not None:
+        return _cluster_run(cluster_name, run)[1]
+    try:
+        entry = get_registry().get(run)
+    except InvalidNameError:
+        entry = None
+    if entry is not None and entry.get("resource_type") == Run.RESOURCE_TYPE:
+        from rhcore.run import _from_registry
+
+        return _from_registry(entry, None)
+    if os.path.isdir(run):
+        return Run.from_path(run)
+    found = _cluster("local").get_run(run)
+    if found is None:
+        raise RunNotFoundError(
+            f"No Run {run!r}: not in the registry, not a folder, not on the local cluster"
+        )
+    return found
+
+
+def _summary(value: object, limit: int = 200) -> str:
+    text = repr(value)
+    kind = type(value).__name__
+    if len(text) > limit:
+        text = text[:limit] + f"... ({len(text)} characters)"
+    return f"{kind} {text}"
+
+
+def _when(stamp: str | None) -> str:
+    if not stamp:
+        return "-"
+    from rhcore.layout import parse_iso
+
+    return parse_iso(stamp).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _duration(start: str | None, end: str | None) -> str:
+    if not start:
+        return "-"
+    from rhcore.layout import now_iso, parse_iso
+
+    seconds = (parse_iso(end or now_iso()) - parse_iso(start)).total_seconds()
+    text = f"{seconds:.2f}s" if seconds < 60 else f"{seconds / 60:.1f}m"
+    return text if end else text + " (running)"
 
 
 def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:

@@ -47,3 +47,15 @@ class RunExistsError(RhcoreError, FileExistsError):
 
 class StorageError(RhcoreError, OSError):
     """A storage system failed; the message names the system and the path."""
+
+
+class RunFailedError(RhcoreError, RuntimeError):
+    """A Run this call waited for ended in ERROR (its error and traceback are in the message)."""
+
+
+class RunCancelledError(RhcoreError, RuntimeError):
+    """A Run this call waited for was cancelled."""
+
+
+class WorkerDiedError(RhcoreError, RuntimeError):
+    """The process executing a Run died before reporting how it ended."""

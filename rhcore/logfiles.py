@@ -28,9 +28,13 @@ def sync_interval() -> float:
 
 
 class LogFile:
-    """A binary, append-only writer for one log file of a Run's folder."""
+    """A binary, append-only writer for one log file of a Run's folder.
 
-    def __init__(self, folder: Folder, name: str):
+    With ``autosync`` (the default) a shared background thread syncs it periodically;
+    without, its owner calls :meth:`sync`.
+    """
+
+    def __init__(self, folder: Folder, name: str, *, autosync: bool = True):
         self.folder, self.name = folder, name
         self._lock = threading.Lock()
         self._closed = False
@@ -42,7 +46,9 @@ class LogFile:
             self._file = os.fdopen(fd, "wb")
             self._synced_size = -1
         self.write = self._file.write  # the file's own (C) write: capture calls it per line
-        _syncer.watch(self)
+        self._autosync = autosync
+        if autosync:  # else the owner calls sync() (a forking server must not start threads)
+            _syncer.watch(self)
 
     def flush(self) -> None:
         if not self._closed:
@@ -70,7 +76,8 @@ class LogFile:
         """Flush, upload a spool one last time, and release the file."""
         if self._closed:
             return
-        _syncer.forget(self)
+        if self._autosync:
+            _syncer.forget(self)
         with self._lock:
             self._file.flush()
             self._file.close()

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import cloudpickle
 
-from rhcore import capture, context, layout
+from rhcore import capture, context, layout, liveness
 from rhcore.errors import (
     CorruptConfigError,
     RhcoreError,
@@ -40,6 +40,9 @@ __all__ = ["Run", "run"]
 # Keys of a stored config that are not constructor arguments of Run.
 _PLACE_KEYS = ("path", "system", "data_config")
 _IGNORED_KEYS = ("resource_type", "rhcore_version")
+# Config keys written only when set: the attempt (lease generation), the processes running
+# it, a digest of the inputs (to tell a cached Run's arguments apart), command exit codes.
+_OPTIONAL_KEYS = ("attempt", "worker", "inputs_digest", "returncodes")
 
 
 @functools.cache
@@ -108,6 +111,10 @@ class Run:
         self.downstream_artifacts: list = list(downstream_artifacts or [])
         self.error = None if error is None else str(error)
         self.error_traceback = error_traceback if error_traceback is not None else kwargs.pop("traceback", None)
+        self.attempt: int | None = kwargs.pop("attempt", None)
+        self.worker: dict | None = kwargs.pop("worker", None)
+        self.inputs_digest: str | None = kwargs.pop("inputs_digest", None)
+        self.returncodes: list[int] | None = kwargs.pop("returncodes", None)
         self.stdout_file: str = kwargs.pop("stdout_file", None) or layout.stdout_file(self.name)
         self.stderr_file: str = kwargs.pop("stderr_file", None) or layout.stderr_file(self.name)
         self.metadata: dict[str, Any] = dict(kwargs.pop("metadata", None) or {})
@@ -168,6 +175,10 @@ class Run:
             "stderr_file": self.stderr_file,
             "rhcore_version": _version(),
         }
+        for key in _OPTIONAL_KEYS:
+            value = getattr(self, key)
+            if value is not None:
+                config[key] = value
         if self.metadata:
             config["metadata"] = self.metadata
         return config
@@ -206,6 +217,8 @@ class Run:
         self.stdout_file = config.get("stdout_file") or layout.stdout_file(self.name)
         self.stderr_file = config.get("stderr_file") or layout.stderr_file(self.name)
         self.metadata = dict(config.get("metadata") or {})
+        for key in _OPTIONAL_KEYS:
+            setattr(self, key, config.get(key))
 
     @classmethod
     def from_config(cls, config: dict[str, Any], dryrun: bool = False) -> Run:
@@ -230,10 +243,11 @@ class Run:
         return cls._at(folder, config)
 
     @classmethod
-    def _at(cls, folder: Folder, config: dict[str, Any]) -> Run:
-        """A Run handle on ``folder`` with the state of ``config``."""
+    def _at(cls, folder: Folder, config: dict[str, Any], cluster: Any = None) -> Run:
+        """A Run handle on ``folder`` with the state of ``config`` (kept by ``cluster``)."""
         run = cls.__new__(cls)
-        run.folder, run.cluster, run.dryrun = folder, None, False
+        run.folder, run.cluster, run.dryrun = folder, cluster, False
+        run.attempt = run.worker = run.inputs_digest = run.returncodes = None
         run._logs, run._capture_token = (), None
         run.log_dest, run.run_type = "file", RunType.CTX_MANAGER
         run.name = layout.validate_name(config.get("name") or posixpath.basename(folder.path))
@@ -321,7 +335,24 @@ class Run:
                 "(was its folder deleted?)"
             )
         self._apply(config)
+        if self.status is RunStatus.RUNNING and self.worker:
+            self._check_worker()
         return self
+
+    def _check_worker(self) -> None:
+        """A RUNNING Run whose worker is gone becomes ERROR, with the reason."""
+        alive, reason = worker_verdict(self.worker or {}, self.cluster, self.folder, self.start_time)
+        if alive is not False:
+            return
+        config = self._read_config()  # the worker may have finished meanwhile
+        if config is None or config.get("status") != RunStatus.RUNNING.value:
+            if config is not None:
+                self._apply(config)
+            return
+        self._apply(config)
+        self.error = f"The worker died: {reason}"
+        self.end_time = layout.now_iso()
+        self._set_status(RunStatus.ERROR)
 
     def result(self) -> Any:
         """The function's return value when COMPLETED, the stderr text when ERROR, and the
@@ -447,9 +478,7 @@ class Run:
                 )
             dest.rm()
         self.folder.copy_to(dest, last=layout.CONFIG_FILE)
-        copy = Run._at(dest, read_run_config(dest) or self.run_config)
-        copy.cluster = dest_cluster
-        return copy
+        return Run._at(dest, read_run_config(dest) or self.run_config, dest_cluster)
 
     # -- misc ------------------------------------------------------------------------
 
@@ -460,6 +489,49 @@ class Run:
         state = self.__dict__.copy()
         state["_logs"], state["_capture_token"] = (), None
         return state
+
+
+HEARTBEAT_STALE_SECONDS = 60.0
+
+
+def worker_verdict(
+    worker: dict, cluster: Any, folder: Folder, started: str | None = None
+) -> tuple[bool | None, str]:
+    """Whether the processes behind a RUNNING Run are alive: (True/False/None, reason).
+
+    The Run lives while its server or its job process does (a live server finishes a Run
+    whose job died). Identities on this host are checked directly; on another host the
+    Run's cluster is asked; failing both, a heartbeat (or, before the first beat, the
+    start) older than a minute means death.
+    """
+
+    def check(identity: dict | None) -> bool | None:
+        if not identity:
+            return None
+        verdict = liveness.alive(identity)
+        if verdict is None and cluster is not None:
+            try:
+                verdict = cluster.executor.alive(identity)
+            except Exception:  # an unreachable cluster says nothing about its processes
+                verdict = None
+        return verdict
+
+    identities = [i for i in (worker.get("server"), worker.get("job")) if i]
+    verdicts = [check(identity) for identity in identities]
+    if any(verdicts):
+        return True, ""
+    if identities and all(v is False for v in verdicts):
+        return False, liveness.death_reason(worker.get("job") or worker.get("server"))
+    try:
+        beat = layout.parse_iso(folder.read_bytes(".heartbeat").decode())
+    except (FileNotFoundError, ValueError):
+        if not started:
+            return None, ""
+        beat = layout.parse_iso(started)
+    age = (layout.parse_iso(layout.now_iso()) - beat).total_seconds()
+    if age > HEARTBEAT_STALE_SECONDS:
+        return False, f"no heartbeat from its worker for {age:.0f} s"
+    return True, ""
 
 
 def place(

@@ -1,9 +1,10 @@
 """The contract kit for plugin authors: hypothesis strategies and the test classes a
-storage system (and, later, an executor) must pass against its real backend.
+storage system or an executor must pass against its real backend.
 
 Install with ``pip install 'rhcore[testing]'``.
 """
 
+from rhcore.testing.executor import ExecutorContract
 from rhcore.testing.filesystem import FilesystemContract, ReadOnlyFilesystemContract, fresh
 from rhcore.testing.strategies import (
     invalid_run_names,
@@ -14,6 +15,7 @@ from rhcore.testing.strategies import (
 )
 
 __all__ = [
+    "ExecutorContract",
     "FilesystemContract",
     "ReadOnlyFilesystemContract",
     "fresh",

@@ -1,0 +1,340 @@
+"""Clusters: where Functions and commands run, and where their Runs are recorded.
+
+``rh.cluster(name="local")`` is this machine. Other kinds come from plugins (``ssh``,
+``ray``); a saved cluster loads by name. Every cluster keeps its Runs' folders in its
+*run store*: ``~/.rh/logs`` where the cluster is, or any shared system
+(``run_store="s3://bucket/runs"``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import threading
+import time
+import warnings
+from typing import Any, Iterable
+
+import fsspec.core
+
+from rhcore import layout, resources
+from rhcore.errors import (
+    ResourceNotFoundError,
+    RunCancelledError,
+    RunNotFoundError,
+    WorkerDiedError,
+)
+from rhcore.folder import Folder
+from rhcore.plugins import get_plugins
+from rhcore.protocol import JobHandle
+from rhcore.registry import get_registry
+from rhcore.remote import unpack_exception
+from rhcore.run import Run, read_run_config
+from rhcore.secrets import redact
+from rhcore.status import RunStatus, RunType
+
+_executors: dict[tuple, Any] = {}
+_executors_lock = threading.Lock()
+
+
+class Cluster:
+    """A place that executes work: this machine, SSH hosts, a Ray cluster."""
+
+    RESOURCE_TYPE = "cluster"
+
+    def __init__(
+        self,
+        name: str = "local",
+        kind: str = "local",
+        run_store: str | None = None,
+        data_config: dict | None = None,
+        max_parallel: int | None = None,
+        **settings: Any,
+    ):
+        self.name = layout.validate_name(name, kind="cluster")
+        get_plugins().executor(kind)  # an unknown kind fails here, naming the installed ones
+        self.kind = kind
+        self.run_store = run_store
+        self.data_config = dict(data_config or {})
+        self.max_parallel = max_parallel
+        self.settings = {k: v for k, v in settings.items() if v is not None}
+
+    def __repr__(self) -> str:
+        return f"<Cluster {self.name!r} ({self.kind})>"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Cluster) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __reduce__(self):
+        return (_rebuild, (self.name, self.kind, self.run_store, self.data_config, self.max_parallel,
+                           self.settings))
+
+    def _key(self) -> tuple:
+        return (self.kind, self.name, self.run_store, self.max_parallel,
+                json.dumps(self.settings, sort_keys=True, default=str),
+                json.dumps(self.data_config, sort_keys=True, default=str))
+
+    # -- where things are --------------------------------------------------------------
+
+    @property
+    def executor(self):
+        """The executor running this cluster's work (one per process and cluster)."""
+        key = (*self._key(), os.getpid())
+        executor = _executors.get(key)
+        if executor is None:
+            with _executors_lock:
+                executor = _executors.get(key)
+                if executor is None:
+                    executor = get_plugins().executor(self.kind).factory(self)
+                    _executors[key] = executor
+        return executor
+
+    def run_store_folder(self) -> Folder | None:
+        """The shared run store given as ``run_store``, or None for the cluster's own."""
+        if not self.run_store:
+            return None
+        protocol, _ = fsspec.core.split_protocol(self.run_store)
+        system = get_plugins().system(protocol).name if protocol else "file"
+        return Folder(self.run_store, system, self.data_config)
+
+    def run_folder(self, run_name: str, path: str | None = None) -> Folder:
+        """The folder of Run ``run_name`` on this cluster (``path`` overrides where)."""
+        store = self.executor.store()
+        if path is not None:
+            return Folder(os.fspath(path), store.system, store.data_config)
+        return store.child(layout.validate_name(run_name))
+
+    # -- running -------------------------------------------------------------------------
+
+    def launch(
+        self,
+        job: dict[str, Any],
+        *,
+        run_name: str | None,
+        stream: bool,
+        fn_name: str | None = None,
+        cmds: list[str] | None = None,
+        inputs: bytes | None = None,
+        inputs_digest: str | None = None,
+        attempt: int | None = None,
+    ) -> tuple[Run | None, JobHandle]:
+        """Start ``job`` here; with a ``run_name``, record it as a Run first (RUNNING)."""
+        from rhcore import leases
+
+        run = None
+        if run_name is not None:
+            folder = self.run_folder(run_name)
+            if attempt is None:
+                attempt = leases.next_attempt(folder)
+            for stale in (layout.RESULT_FILE, ".cancel", ".heartbeat"):
+                folder.remove(stale)
+            if inputs is not None:
+                folder.write_bytes(layout.INPUTS_FILE, inputs)
+            run = Run(
+                name=run_name,
+                fn_name=fn_name,
+                cmds=cmds,
+                run_type=RunType.FUNCTION_RUN if fn_name else RunType.CMD_RUN,
+                system=self,
+                attempt=attempt,
+                inputs_digest=inputs_digest,
+                worker={"server": self.executor.server_identity},
+            )
+            run.start_time = layout.now_iso()
+            run._set_status(RunStatus.RUNNING)
+            job = {**job, "folder": self.executor.worker_folder(folder), "config": run.run_config}
+        handle = self.executor.submit(job, stream=stream)
+        return run, handle
+
+    def outcome_value(self, outcome: dict[str, Any], run: Run | None) -> Any:
+        """The value a finished job returned, or raise what it raised."""
+        if outcome.get("ok"):
+            if outcome.get("result") is not None:
+                import pickle
+
+                return pickle.loads(outcome["result"])
+            if run is not None and outcome.get("result_in_folder"):
+                return run.result()
+            return None
+        if outcome.get("cancelled"):
+            raise RunCancelledError(f"{_what(run)} was cancelled")
+        if outcome.get("gone") or "exc" not in outcome:
+            raise WorkerDiedError(f"{_what(run)} did not finish: {outcome.get('error')}")
+        raise unpack_exception(outcome.get("exc"), outcome.get("error", ""), outcome.get("traceback", ""))
+
+    def run(
+        self,
+        cmds: str | list[str],
+        run_name: str | None = None,
+        stream_logs: bool = False,
+    ) -> list[tuple[int, str, str]]:
+        """Run shell commands here, in order; return ``[(returncode, stdout, stderr), ...]``.
+
+        With ``run_name`` a CMD Run records the commands, their exit codes and output; a
+        non-zero exit code makes it ERROR. ``stream_logs`` shows the output live.
+        """
+        commands = [cmds] if isinstance(cmds, str) else list(cmds)
+        run, handle = self.launch(
+            {"kind": "commands", "cmds": commands}, run_name=run_name, stream=stream_logs, cmds=commands
+        )
+        return self.outcome_value(_wait(handle, self, run), run)
+
+    def run_python(
+        self, commands: list[str], run_name: str | None = None, stream_logs: bool = False
+    ) -> list[tuple[int, str, str]]:
+        """Run Python statements here in one interpreter (``rh`` is rhcore); same return
+        shape as :meth:`run`."""
+        code = "\n".join(["import rhcore as rh", *commands])
+        command = f"{shlex.quote(self.executor.python)} -c {shlex.quote(code)}"
+        return self.run([command], run_name=run_name, stream_logs=stream_logs)
+
+    # -- Runs ------------------------------------------------------------------------------
+
+    def get_run(self, run_name: str) -> Run | None:
+        """The Run ``run_name`` recorded on this cluster, or None."""
+        folder = self.run_folder(run_name)
+        config = read_run_config(folder)
+        if config is None:
+            return None
+        run = Run._at(folder, config, self)
+        return run.refresh()
+
+    def _require_run(self, run_name: str) -> Run:
+        run = self.get_run(run_name)
+        if run is None:
+            raise RunNotFoundError(f"No Run named {run_name!r} on cluster {self.name!r}")
+        return run
+
+    def get(self, run_name: str, stream_logs: bool = True, timeout: float | None = None) -> Any:
+        """Wait for Run ``run_name`` to end — printing its logs as they are written, with
+        ``stream_logs`` — and return its :meth:`~rhcore.Run.result`."""
+        from rhcore.follow import follow
+
+        run = self._require_run(run_name)
+        follow(run, show=stream_logs, timeout=timeout)
+        return run.result()
+
+    def cancel(self, run_name: str, force: bool = False) -> Run:
+        """Stop Run ``run_name`` and everything it started; it ends CANCELLED. Cancelling
+        a Run that already ended changes nothing and says so (a warning)."""
+        run = self._require_run(run_name)
+        if run.status.is_final:
+            warnings.warn(f"Run {run_name!r} already ended ({run.status.value}); nothing to cancel",
+                          stacklevel=2)
+            return run
+        reply = self.executor.cancel(run.folder, force)
+        if not reply.get("ok"):
+            warnings.warn(reply.get("message", "the Run was not cancelled"), stacklevel=2)
+        deadline = time.monotonic() + 30
+        while not run.refresh().status.is_final and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return run
+
+    def runs(self) -> list[Run]:
+        """Every Run recorded on this cluster, oldest first."""
+        store = self.executor.store()
+        found = []
+        for path in store.ls():
+            folder = Folder(path, store.system, store.data_config)
+            try:
+                config = read_run_config(folder)
+            except Exception:  # a corrupt folder is listed by `rh show`, not here
+                continue
+            if config is not None:
+                run = Run._at(folder, config, self)
+                found.append(run)
+        return sorted(found, key=lambda r: r.start_time or "")
+
+    # -- saving -----------------------------------------------------------------------------
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """How to reach this cluster, without secrets (what :meth:`save` stores)."""
+        return {
+            "resource_type": self.RESOURCE_TYPE,
+            "name": self.name,
+            "kind": self.kind,
+            "run_store": self.run_store,
+            "data_config": redact(self.data_config),
+            "max_parallel": self.max_parallel,
+            "settings": redact(self.settings),
+        }
+
+    def save(self, name: str | None = None, overwrite: bool = True) -> Cluster:
+        """Record the cluster in the registry so ``rh.cluster(name)`` finds it."""
+        if name is not None:
+            self.name = layout.validate_name(name, kind="cluster")
+        get_registry().put(self.name, self.config, overwrite=overwrite)
+        return self
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], dryrun: bool = False) -> Cluster:
+        return cls(
+            name=config["name"],
+            kind=config.get("kind", "local"),
+            run_store=config.get("run_store"),
+            data_config=config.get("data_config"),
+            max_parallel=config.get("max_parallel"),
+            **(config.get("settings") or {}),
+        )
+
+
+def _rebuild(name, kind, run_store, data_config, max_parallel, settings) -> Cluster:
+    return Cluster(name, kind, run_store, data_config, max_parallel, **settings)
+
+
+def _what(run: Run | None) -> str:
+    return f"Run {run.name!r}" if run is not None else "The call"
+
+
+def _wait(handle: JobHandle, cluster: Cluster, run: Run | None) -> dict[str, Any]:
+    """Wait for a job; Ctrl-C here cancels it there."""
+    try:
+        return handle.wait()
+    except KeyboardInterrupt:
+        if run is not None:
+            try:
+                cluster.executor.cancel(run.folder, True)
+            except Exception:
+                pass
+        raise
+
+
+def cluster(
+    name: str = "local",
+    kind: str | None = None,
+    ips: Iterable[str] | None = None,
+    run_store: str | None = None,
+    data_config: dict | None = None,
+    dryrun: bool = False,
+    **settings: Any,
+) -> Cluster:
+    """This machine (``name="local"``), a saved cluster by name, or a new one.
+
+    ``ips`` (with ``ssh_port``, ``ssh_creds``, ``python``) makes an SSH cluster;
+    ``kind="ray", address=...`` a Ray cluster. Any cluster takes ``run_store`` (a URL) and
+    ``data_config`` to keep its Run folders on a shared system.
+    """
+    configured = ips is not None or kind is not None or run_store is not None or settings
+    if not configured:
+        entry = get_registry().get(name) if name != "local" else None
+        if entry is not None and entry.get("resource_type") == Cluster.RESOURCE_TYPE:
+            stored = Cluster.from_config(entry)
+            stored.data_config.update(data_config or {})
+            return stored
+        if name != "local":
+            saved = ", ".join(get_registry().names(Cluster.RESOURCE_TYPE)) or "none"
+            raise ResourceNotFoundError(
+                f"No cluster named {name!r}: saved clusters: {saved}. Use name='local' for this "
+                "machine, or pass ips=[...] (SSH) or kind='ray', address=... to define one"
+            )
+    if ips is not None:
+        settings["ips"] = list(ips)
+    return Cluster(name, kind or ("ssh" if ips is not None else "local"), run_store, data_config, **settings)
+
+
+resources.register_loader("cluster", lambda config, dryrun: Cluster.from_config(config, dryrun))

@@ -1,0 +1,181 @@
+"""Executors: what runs a cluster's work where the cluster is.
+
+A plugin adds a cluster kind by registering an :class:`Executor` factory through the
+``rhcore_register_executors`` hook. The core only calls the methods below, so the local
+machine, SSH hosts and Ray clusters look the same to Functions and Runs. Executors that
+keep a warm ``rhcore.worker`` server (local, SSH) derive from :class:`ServerExecutor` and
+only say how to open the connection.
+"""
+
+from __future__ import annotations
+
+import abc
+import atexit
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+from typing import TYPE_CHECKING, Any
+
+from rhcore import layout, liveness
+from rhcore.folder import Folder
+from rhcore.protocol import JobHandle, WorkerConnection
+
+if TYPE_CHECKING:
+    from rhcore.cluster import Cluster
+
+
+class Executor(abc.ABC):
+    """Runs jobs (function calls, commands) for one cluster."""
+
+    python: str = "python3"
+    """The interpreter where the cluster is (``run_python`` uses it)."""
+    pickle_by_value: bool = False
+    """Whether functions from modules outside site-packages travel by value (a remote
+    worker cannot import the caller's own modules)."""
+
+    def __init__(self, cluster: Cluster):
+        self.cluster = cluster
+
+    @abc.abstractmethod
+    def store(self) -> Folder:
+        """The folder holding this cluster's Run folders, as *this* process reaches it."""
+
+    def worker_folder(self, folder: Folder) -> dict[str, Any]:
+        """How the worker reaches ``folder`` (system, path, data_config)."""
+        return {"system": folder.system, "path": folder.path, "data_config": folder.data_config}
+
+    def job_context(self) -> dict[str, Any]:
+        """Extra fields of every job: working directory and environment for the worker."""
+        return {}
+
+    @property
+    def server_identity(self) -> dict[str, Any] | None:
+        """The identity of the process that answers for this cluster's Runs, if one does."""
+        return None
+
+    @abc.abstractmethod
+    def submit(self, job: dict[str, Any], *, stream: bool) -> JobHandle:
+        """Start ``job``; with ``stream`` its output is shown in this process live."""
+
+    @abc.abstractmethod
+    def cancel(self, folder: Folder, force: bool) -> dict[str, Any]:
+        """Stop the Run in ``folder`` and everything it started; reply ``{ok, message}``."""
+
+    @abc.abstractmethod
+    def alive(self, identity: dict[str, Any]) -> bool | None:
+        """Whether a process (a worker of this cluster) is running; None if unknowable."""
+
+    def close(self) -> None:
+        """Release connections; running work finishes on its own."""
+
+
+class ServerExecutor(Executor):
+    """An executor that keeps one warm worker server and speaks :mod:`rhcore.protocol`."""
+
+    def __init__(self, cluster: Cluster):
+        super().__init__(cluster)
+        self._connection: WorkerConnection | None = None
+        self._lock = threading.Lock()
+
+    @abc.abstractmethod
+    def open_connection(self) -> WorkerConnection:
+        """Start a worker server where the cluster is and connect to it."""
+
+    @property
+    def connection(self) -> WorkerConnection:
+        """The connection to the warm server, (re)started if there is none."""
+        connection = self._connection
+        if connection is None or connection.closed:
+            with self._lock:
+                if self._connection is None or self._connection.closed:
+                    self._connection = self.open_connection()
+                connection = self._connection
+        return connection
+
+    @property
+    def server_identity(self) -> dict[str, Any]:
+        return self.connection.server_identity
+
+    def submit(self, job: dict[str, Any], *, stream: bool) -> JobHandle:
+        return self.connection.submit({**self.job_context(), **job}, stream=stream)
+
+    def cancel(self, folder: Folder, force: bool) -> dict[str, Any]:
+        grace = 2 if force else 20
+        return self.connection.request(
+            {"op": "cancel", "folder": self.worker_folder(folder), "force": force}, timeout=grace + 30
+        )
+
+    def alive(self, identity: dict[str, Any]) -> bool | None:
+        verdict = liveness.alive(identity)
+        if verdict is not None:
+            return verdict
+        return self.connection.request({"op": "alive", "identity": identity}, timeout=30).get("alive")
+
+    def close(self) -> None:
+        with self._lock:
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
+
+
+class LocalExecutor(ServerExecutor):
+    """Runs work on this machine, in job processes forked by a warm local worker server.
+
+    The server is a child of this process in its own session: Ctrl-C here does not reach
+    it, and when this process exits the server finishes the Runs it holds, then exits.
+    """
+
+    python = sys.executable
+
+    def __init__(self, cluster: Cluster):
+        super().__init__(cluster)
+        self._process: subprocess.Popen | None = None
+        atexit.register(self.close)
+
+    def close(self) -> None:
+        """Close the connection; an idle server exits at once, a busy one once its Runs end."""
+        super().close()
+        process, self._process = self._process, None
+        if process is not None:
+            try:
+                process.wait(timeout=0.5)
+            except subprocess.TimeoutExpired:
+                pass
+
+    def store(self) -> Folder:
+        run_store = self.cluster.run_store_folder()
+        return run_store if run_store is not None else Folder(str(layout.cluster_logs_dir()), "file")
+
+    def job_context(self) -> dict[str, Any]:
+        return {"cwd": os.getcwd(), "env": {"HOME": os.path.expanduser("~")}}
+
+    def open_connection(self) -> WorkerConnection:
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in [os.getcwd(), *sys.path] if p)
+        env.pop("PYTHONSTARTUP", None)
+        errors = tempfile.TemporaryFile()
+        command = [sys.executable, "-m", "rhcore.worker", "serve"]
+        if self.cluster.max_parallel:
+            command += ["--max-parallel", str(self.cluster.max_parallel)]
+        process = subprocess.Popen(
+            command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=errors,
+            env=env,
+            start_new_session=True,
+        )
+        self._process = process
+
+        def on_close() -> str:
+            process.poll()
+            errors.seek(0)
+            tail = errors.read()[-2000:].decode("utf-8", "replace").strip()
+            return tail or (f"exit code {process.returncode}" if process.returncode is not None else "")
+
+        return WorkerConnection(
+            process.stdout, process.stdin, describe=f"the worker server of cluster {self.cluster.name!r}",
+            on_close=on_close,
+        )

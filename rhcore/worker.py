@@ -1,0 +1,621 @@
+"""The worker: what every executor starts where a cluster is.
+
+``python -m rhcore.worker serve`` is a warm *server* speaking :mod:`rhcore.protocol` on
+its stdin/stdout. For each job it forks a job process — cheap, because the server has
+already imported everything — in its own process group, so cancelling a job stops it
+and everything it started. The job process runs the function (or the commands), with its
+file descriptors 1 and 2 on pipes to the server, writes the result into the Run's folder
+and reports its outcome. The server owns the Run's lifecycle: it writes the logs (and
+relays them to a caller who streams), publishes the config (RUNNING with the worker's
+identity, then COMPLETED / ERROR / CANCELLED once the logs are complete), reaps job
+processes, notices those that die, and writes a heartbeat for Runs others watch from
+afar. The server is single-threaded, so forking it is safe.
+
+:func:`execute` is the job itself, usable in-process by executors that have their own
+process management (a Ray task).
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import importlib
+import io
+import json
+import os
+import pickle
+import selectors
+import signal
+import subprocess
+import sys
+import time
+import traceback
+from typing import Any, Iterable
+
+import cloudpickle
+
+from rhcore import context, layout, liveness
+from rhcore.folder import Folder
+from rhcore.logfiles import LogFile, sync_interval
+from rhcore.protocol import PROTOCOL_VERSION, FrameBuffer, encode
+from rhcore.remote import pack_exception
+from rhcore.run import Run, read_run_config
+from rhcore.status import RunStatus, check_transition
+
+INLINE_RESULT_LIMIT = 1 << 20
+"""Results up to this size travel back to a waiting caller with the outcome; larger ones
+are read from the Run's folder."""
+
+HEARTBEAT_SECONDS = 10.0
+CANCEL_GRACE_SECONDS = 5.0
+CANCEL_MARKER = ".cancel"
+HEARTBEAT_FILE = ".heartbeat"
+
+
+# -- the job ---------------------------------------------------------------------------
+
+
+def job_folder(job: dict[str, Any]) -> Folder | None:
+    """The Run folder a job records into (None for a call without a run name)."""
+    spec = job.get("folder")
+    return Folder(spec["path"], spec["system"], spec.get("data_config")) if spec else None
+
+
+def execute(job: dict[str, Any]) -> dict[str, Any]:
+    """Run ``job`` in this process and return its outcome (never raises).
+
+    Output goes wherever this process's stdout/stderr go. For a function, the result is
+    written into the Run's folder (when there is one) before the outcome says so.
+    """
+    folder = job_folder(job)
+    run = Run._at(folder, job["config"]) if folder is not None and job.get("config") else None
+    modules_before = set(sys.modules)
+    if run is not None:
+        context.push(run)
+    try:
+        if job["kind"] == "commands":
+            outcome = _execute_commands(job)
+        else:
+            outcome = _execute_function(job, folder)
+    finally:
+        if run is not None:
+            context.pop(run)
+        sys.stdout.flush()
+        sys.stderr.flush()
+    if run is not None:
+        outcome["upstream_artifacts"] = run.upstream_artifacts
+        outcome["downstream_artifacts"] = run.downstream_artifacts
+    outcome["imported"] = sorted(m for m in set(sys.modules) - modules_before if not m.startswith("_"))
+    return outcome
+
+
+def _execute_function(job: dict[str, Any], folder: Folder | None) -> dict[str, Any]:
+    try:
+        fn = cloudpickle.loads(job["fn"])
+        args, kwargs = cloudpickle.loads(job["inputs"])
+        value = fn(*args, **kwargs)
+        data = cloudpickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        if folder is not None:
+            folder.write_bytes(layout.RESULT_FILE, data)
+    except BaseException as exc:
+        text = _user_traceback(exc)
+        return {
+            "ok": False,
+            "exc": pack_exception(exc),
+            "error": f"{type(exc).__name__}: {exc}",
+            "traceback": text,
+        }
+    inline = data if folder is None or len(data) <= INLINE_RESULT_LIMIT else None
+    return {"ok": True, "result": inline, "result_in_folder": folder is not None}
+
+
+def _user_traceback(exc: BaseException) -> str:
+    """The traceback from the user's code on: this module's own frames are left out."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_filename == __file__:
+        tb = tb.tb_next
+    return "".join(traceback.format_exception(type(exc), exc, tb))
+
+
+def _execute_commands(job: dict[str, Any]) -> dict[str, Any]:
+    results: list[tuple[int, str, str]] = []
+    failed = None
+    for command in job["cmds"]:
+        code, out, err = _run_command(command)
+        results.append((code, out, err))
+        if code != 0 and failed is None:
+            failed = f"command {command!r} exited with code {code}"
+    return {
+        "ok": True,
+        "result": cloudpickle.dumps(results),
+        "result_in_folder": False,
+        "returncodes": [code for code, _, _ in results],
+        "run_error": failed,
+    }
+
+
+def _run_command(command: str) -> tuple[int, str, str]:
+    """Run one shell command, echoing its output to ours while collecting it."""
+    process = subprocess.Popen(
+        command, shell=True, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    collected = {process.stdout: bytearray(), process.stderr: bytearray()}
+    echo = {process.stdout: sys.stdout, process.stderr: sys.stderr}
+    with selectors.DefaultSelector() as sel:
+        for stream in collected:
+            sel.register(stream, selectors.EVENT_READ)
+        while sel.get_map():
+            for key, _ in sel.select():
+                chunk = os.read(key.fd, 65536)
+                if not chunk:
+                    sel.unregister(key.fileobj)
+                    continue
+                collected[key.fileobj] += chunk
+                target = echo[key.fileobj]
+                target.buffer.write(chunk)
+                target.flush()
+    code = process.wait()
+    return (
+        code,
+        collected[process.stdout].decode("utf-8", "replace"),
+        collected[process.stderr].decode("utf-8", "replace"),
+    )
+
+
+# -- the Run's lifecycle ------------------------------------------------------------------
+
+
+def publish(folder: Folder, config: dict[str, Any]) -> None:
+    """Publish a Run config dict into its folder."""
+    folder.publish(layout.CONFIG_FILE, json.dumps(config, default=str).encode())
+
+
+def finish(
+    folder: Folder, config: dict[str, Any], outcome: dict[str, Any] | None, *, death: str = ""
+) -> dict[str, Any]:
+    """Publish the final config of a job's Run from its ``outcome`` (None: the job process
+    died; ``death`` says how). A cancel request recorded in the folder makes it CANCELLED."""
+    config = dict(config)
+    cancelled = folder.has(CANCEL_MARKER)
+    if outcome is not None and outcome.get("ok") and not outcome.get("run_error"):
+        status = RunStatus.COMPLETED
+    elif cancelled:
+        status = RunStatus.CANCELLED
+        config["error"] = "Cancelled"
+    elif outcome is not None:
+        status = RunStatus.ERROR
+        config["error"] = outcome.get("run_error") or outcome.get("error")
+        config["error_traceback"] = outcome.get("traceback")
+    else:
+        status = RunStatus.ERROR
+        config["error"] = f"The worker died: {death}"
+    check_transition(config.get("status", RunStatus.RUNNING), status, run_name=config.get("name", ""))
+    config["status"] = status.value
+    config["end_time"] = layout.now_iso()
+    if outcome is not None:
+        for key in ("returncodes", "upstream_artifacts", "downstream_artifacts"):
+            if outcome.get(key) is not None:
+                config[key] = outcome[key]
+    publish(folder, config)
+    return config
+
+
+# -- the job process ---------------------------------------------------------------------
+
+
+def _job_process(job: dict[str, Any], out_w: int, err_w: int, status_w: int) -> None:
+    """Body of a forked job process. Never returns."""
+    code = 0
+    try:
+        os.setpgid(0, 0)  # its own process group (the server sets it too: no race with a cancel)
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.dup2(out_w, 1)
+        os.dup2(err_w, 2)
+        os.closerange(3, status_w)
+        os.closerange(status_w + 1, 1 << 16)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        sys.stdin = io.TextIOWrapper(io.FileIO(0, "r", closefd=False))
+        folder, config = job_folder(job), job.get("config") or {}
+        sys.stdout = _text_stream(1, _fallback(folder, config.get("stdout_file")))
+        sys.stderr = _text_stream(2, _fallback(folder, config.get("stderr_file")))
+        if job.get("cwd"):
+            try:
+                os.chdir(job["cwd"])
+            except OSError:
+                pass
+        os.environ.update(job.get("env") or {})
+        outcome = execute(job)
+        code = 0 if outcome["ok"] else 1
+        try:
+            os.write(status_w, encode(outcome))
+        except BrokenPipeError:  # the server is gone: finish the Run ourselves
+            folder = job_folder(job)
+            if folder is not None:
+                finish(folder, job["config"], outcome)
+    except BaseException:
+        code = 70
+        try:
+            os.write(2, traceback.format_exc().encode())
+        except OSError:
+            pass
+    finally:
+        os._exit(code)
+
+
+class _ServerPipe(io.RawIOBase):
+    """A job's fd 1 or 2 (a pipe to the server). Should the server die, the fd is moved
+    onto the Run's log file (or /dev/null), so the job — and what it started later — keeps
+    running instead of failing on a broken pipe."""
+
+    def __init__(self, fd: int, fallback: str | None):
+        super().__init__()
+        self.fd, self.fallback = fd, fallback
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        try:
+            return os.write(self.fd, data)
+        except BrokenPipeError:
+            target = os.open(self.fallback or os.devnull, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+            os.dup2(target, self.fd)
+            os.close(target)
+            return os.write(self.fd, data)
+
+
+def _fallback(folder: Folder | None, name: str | None) -> str | None:
+    return folder.join(name) if folder is not None and folder.is_local and name else None
+
+
+def _text_stream(fd: int, fallback: str | None) -> io.TextIOWrapper:
+    return io.TextIOWrapper(
+        io.BufferedWriter(_ServerPipe(fd, fallback)),
+        encoding="utf-8", errors="backslashreplace", line_buffering=True,
+    )
+
+
+# -- the server ---------------------------------------------------------------------------
+
+
+class _Job:
+    """A job the server has accepted: queued, then running in a job process."""
+
+    def __init__(self, job_id: int, job: dict[str, Any], stream: bool):
+        self.id, self.job, self.stream = job_id, job, stream
+        self.folder = job_folder(job)
+        self.config: dict[str, Any] | None = dict(job["config"]) if job.get("config") else None
+        self.pid: int | None = None
+        self.identity: dict | None = None
+        self.pidfd: int | None = None
+        self.fds: dict[int, str] = {}
+        self.status_frames = FrameBuffer()
+        self.outcome: dict[str, Any] | None = None
+        self.logs: dict[str, LogFile] = {}
+        self.finished = False
+        self.cancel_deadline: float | None = None
+        self.cancel_replies: list[int] = []
+
+
+class _ForeignCancel:
+    """A cancel of a job another server on this host runs: signalled, then watched."""
+
+    def __init__(self, target: dict, folder: Folder, grace: float, reply_id: int):
+        self.target, self.folder, self.reply_id = target, folder, reply_id
+        self.deadline: float | None = time.monotonic() + grace
+
+
+class Server:
+    """The warm worker server: jobs in, outcomes and output out, on two file descriptors."""
+
+    def __init__(self, read_fd: int, write_fd: int, max_parallel: int):
+        self.read_fd, self.write_fd = read_fd, write_fd
+        self.max_parallel = max(1, max_parallel)
+        self.identity = liveness.identify()
+        self.sel = selectors.DefaultSelector()
+        self.frames = FrameBuffer()
+        self.queue: collections.deque[_Job] = collections.deque()
+        self.running: dict[int, _Job] = {}
+        self.client_open = True
+        self.foreign_cancels: list[_ForeignCancel] = []
+        self.next_heartbeat = time.monotonic() + HEARTBEAT_SECONDS
+
+    # -- sending --
+
+    def send(self, message: dict[str, Any]) -> None:
+        if self.write_fd < 0:
+            return
+        data = encode(message)
+        try:
+            while data:
+                written = os.write(self.write_fd, data)
+                data = data[written:]
+        except OSError:  # the client is gone; jobs still finish and record themselves
+            self.write_fd = -1
+
+    # -- the loop --
+
+    def serve(self) -> None:
+        os.set_blocking(self.read_fd, False)
+        self.sel.register(self.read_fd, selectors.EVENT_READ, ("client", None))
+        self.send({"op": "hello", "identity": self.identity, "version": PROTOCOL_VERSION})
+        interval = min(sync_interval(), 1.0)
+        while self.client_open or self.queue or self.running:
+            exited = []
+            for key, _ in self.sel.select(timeout=interval):
+                kind, job = key.data
+                if kind == "client":
+                    self._read_client()
+                elif kind == "pidfd":
+                    exited.append(job)  # after this round's output, which came first
+                elif key.fd in job.fds:
+                    self._read_pipe(job, key.fd, kind)
+            for job in exited:
+                self._reap(job)
+            self._tick()
+
+    def _read_client(self) -> None:
+        try:
+            data = os.read(self.read_fd, 1 << 20)
+        except BlockingIOError:
+            return
+        if not data:
+            self.sel.unregister(self.read_fd)
+            self.client_open = False
+            return
+        for message in self.frames.feed(data):
+            self._handle(message)
+
+    def _handle(self, message: dict[str, Any]) -> None:
+        op = message.get("op")
+        if op == "submit":
+            self.queue.append(_Job(message["id"], message["job"], message.get("stream", False)))
+            self._pump()
+        elif op == "cancel":
+            self._cancel(message)
+        elif op == "alive":
+            self.send({"op": "reply", "id": message["id"], "alive": liveness.alive(message["identity"])})
+        elif op == "ping":
+            self.send({"op": "reply", "id": message["id"], "identity": self.identity})
+
+    def _pump(self) -> None:
+        while self.queue and len(self.running) < self.max_parallel:
+            job = self.queue.popleft()
+            if job.folder is not None and job.folder.has(CANCEL_MARKER):
+                self._complete(job, None, death="cancelled before it started")
+                continue
+            self._start(job)
+
+    def _start(self, job: _Job) -> None:
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        status_r, status_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            _job_process(job.job, out_w, err_w, status_w)
+        try:
+            os.setpgid(pid, pid)
+        except OSError:  # the child did it first, or is already gone
+            pass
+        for fd in (out_w, err_w, status_w):
+            os.close(fd)
+        job.pid = pid
+        job.identity = liveness.identify(pid)
+        job.pidfd = os.pidfd_open(pid)
+        self.running[job.id] = job
+        for fd, kind in ((out_r, "out"), (err_r, "err"), (status_r, "status")):
+            os.set_blocking(fd, False)
+            job.fds[fd] = kind
+            self.sel.register(fd, selectors.EVENT_READ, (kind, job))
+        self.sel.register(job.pidfd, selectors.EVENT_READ, ("pidfd", job))
+        if job.folder is not None and job.config is not None:
+            job.logs = {
+                "out": LogFile(job.folder, job.config["stdout_file"], autosync=False),
+                "err": LogFile(job.folder, job.config["stderr_file"], autosync=False),
+            }
+            job.config["worker"] = {"server": self.identity, "job": job.identity}
+            publish(job.folder, job.config)
+        self.send({"op": "started", "id": job.id, "pid": pid})
+
+    def _read_pipe(self, job: _Job, fd: int, kind: str) -> None:
+        while fd in job.fds:
+            try:
+                data = os.read(fd, 1 << 16)
+            except BlockingIOError:
+                return
+            if not data:
+                self._close_fd(job, fd)
+                return
+            if kind == "status":
+                for message in job.status_frames.feed(data):
+                    job.outcome = message
+                if job.outcome is not None:
+                    self._settle(job, job.outcome, death="")
+            else:
+                log = job.logs.get(kind)
+                if log is not None:
+                    log.write(data)
+                if job.stream:
+                    self.send({"op": kind, "id": job.id, "data": data})
+
+    def _close_fd(self, job: _Job, fd: int) -> None:
+        self.sel.unregister(fd)
+        os.close(fd)
+        del job.fds[fd]
+
+    def _settle(self, job: _Job, outcome: dict[str, Any] | None, *, death: str) -> None:
+        """End the job's Run: its process reported (or died). What it printed before is
+        already in its pipes, so drain them first; its exit is reaped separately."""
+        if job.finished:
+            return
+        job.finished = True
+        for fd, kind in list(job.fds.items()):
+            if kind != "status":
+                self._read_pipe(job, fd, kind)
+        for fd in list(job.fds):
+            self._close_fd(job, fd)
+        self._complete(job, outcome, death=death)
+        self._pump()
+
+    def _reap(self, job: _Job) -> None:
+        """The job process exited: collect it; if it never reported, its Run ends here."""
+        for fd, kind in list(job.fds.items()):
+            self._read_pipe(job, fd, kind)
+        _, status = os.waitpid(job.pid, 0)
+        self.sel.unregister(job.pidfd)
+        os.close(job.pidfd)
+        job.pidfd = None
+        if not job.finished:
+            self._settle(job, job.outcome, death="" if job.outcome else _describe_exit(job.pid, status))
+        if job.outcome is not None:
+            _preload(job.outcome.get("imported") or ())
+
+    def _complete(self, job: _Job, outcome: dict[str, Any] | None, *, death: str) -> None:
+        self.running.pop(job.id, None)
+        if outcome is not None and outcome.get("traceback") and "err" in job.logs:
+            job.logs["err"].write(outcome["traceback"].encode("utf-8", "backslashreplace"))
+        for log in job.logs.values():
+            log.close()
+        if job.folder is not None and job.config is not None:
+            try:
+                job.config = finish(job.folder, job.config, outcome, death=death)
+            except Exception as exc:  # storage failed: the caller still hears the outcome
+                death = death or f"could not record the Run: {exc}"
+        message = {"op": "done", "id": job.id}
+        if outcome is not None:
+            message.update(outcome)
+        else:
+            cancelled = job.config is not None and job.config.get("status") == RunStatus.CANCELLED.value
+            message.update(ok=False, cancelled=cancelled or bool(job.cancel_replies),
+                           error=f"The worker died: {death}")
+        self.send(message)
+        for reply_id in job.cancel_replies:
+            self.send({"op": "reply", "id": reply_id, "ok": True, "message": "cancelled"})
+
+    # -- cancelling --
+
+    def _cancel(self, message: dict[str, Any]) -> None:
+        spec, force, reply_id = message["folder"], message.get("force", False), message["id"]
+        folder = Folder(spec["path"], spec["system"], spec.get("data_config"))
+        config = read_run_config(folder)
+        if config is None:
+            self.send({"op": "reply", "id": reply_id, "ok": False,
+                       "message": f"No Run at {folder.system}:{folder.path}"})
+            return
+        status = RunStatus(config["status"])
+        if status.is_final:
+            self.send({"op": "reply", "id": reply_id, "ok": False,
+                       "message": f"Run {config.get('name')!r} already ended ({status.value}); nothing to cancel"})
+            return
+        folder.write_bytes(CANCEL_MARKER, layout.now_iso().encode())
+        mine = next((j for j in [*self.queue, *self.running.values()] if _same(j.folder, folder)), None)
+        if mine is not None and mine in self.queue:
+            self.queue.remove(mine)
+            self._complete(mine, None, death="cancelled before it started")
+            self.send({"op": "reply", "id": reply_id, "ok": True, "message": "cancelled before it started"})
+            return
+        if mine is not None:
+            mine.cancel_replies.append(reply_id)
+            liveness.kill_group(mine.identity, signal.SIGKILL if force else signal.SIGTERM)
+            mine.cancel_deadline = time.monotonic() + (0 if force else CANCEL_GRACE_SECONDS)
+            return
+        target = (config.get("worker") or {}).get("job")
+        if target is None:  # queued in another server: the marker keeps it from starting
+            self.send({"op": "reply", "id": reply_id, "ok": True, "message": "cancel requested"})
+            return
+        if liveness.alive(target) is None:
+            self.send({"op": "reply", "id": reply_id, "ok": False,
+                       "message": f"Run {config.get('name')!r} runs on {target.get('host')}, not here"})
+            return
+        liveness.kill_group(target, signal.SIGKILL if force else signal.SIGTERM)
+        self.foreign_cancels.append(
+            _ForeignCancel(target, folder, 0 if force else CANCEL_GRACE_SECONDS, reply_id)
+        )
+
+    def _tick(self) -> None:
+        now = time.monotonic()
+        for job in self.running.values():
+            if job.cancel_deadline is not None and now >= job.cancel_deadline:
+                liveness.kill_group(job.identity, signal.SIGKILL)
+                job.cancel_deadline = None
+            for log in job.logs.values():
+                try:
+                    log.sync()
+                except Exception:  # the final sync at close reports real failures
+                    pass
+        pending = []
+        for cancel in self.foreign_cancels:
+            if liveness.alive(cancel.target):
+                if cancel.deadline is not None and now >= cancel.deadline:
+                    liveness.kill_group(cancel.target, signal.SIGKILL)
+                    cancel.deadline = None
+                pending.append(cancel)
+                continue
+            config = read_run_config(cancel.folder)
+            if config is not None and config.get("status") == RunStatus.RUNNING.value:
+                config.update(status=RunStatus.CANCELLED.value, end_time=layout.now_iso(), error="Cancelled")
+                publish(cancel.folder, config)
+            self.send({"op": "reply", "id": cancel.reply_id, "ok": True, "message": "cancelled"})
+        self.foreign_cancels = pending
+        if now >= self.next_heartbeat:
+            self.next_heartbeat = now + HEARTBEAT_SECONDS
+            for job in self.running.values():
+                if job.folder is not None:
+                    try:
+                        job.folder.write_bytes(HEARTBEAT_FILE, layout.now_iso().encode())
+                    except Exception:
+                        pass
+
+
+def _same(a: Folder | None, b: Folder) -> bool:
+    return a is not None and a.system == b.system and a.path == b.path
+
+
+def _preload(modules: Iterable[str]) -> None:
+    """Import what a job had to import, so later job processes — forked from here — start
+    with it loaded (a warm worker also means warm imports)."""
+    for name in modules:
+        if name not in sys.modules:
+            try:
+                importlib.import_module(name)
+            except BaseException:  # a module that cannot load here stays the job's business
+                pass
+
+
+def _describe_exit(pid: int, status: int) -> str:
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        try:
+            name = signal.Signals(sig).name
+        except ValueError:
+            name = str(sig)
+        return f"the job process {pid} was killed by signal {sig} ({name})"
+    return f"the job process {pid} exited with code {os.WEXITSTATUS(status)} without reporting"
+
+
+def serve(max_parallel: int) -> None:
+    """Serve on stdin/stdout; move them off fds 0/1 so nothing else can write into the
+    protocol stream."""
+    read_fd, write_fd = os.dup(0), os.dup(1)
+    devnull = os.open(os.devnull, os.O_RDWR)
+    os.dup2(devnull, 0)
+    os.dup2(devnull, 1)
+    sys.stdout = open(os.devnull, "w")
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    Server(read_fd, write_fd, max_parallel).serve()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m rhcore.worker", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve_parser = sub.add_parser("serve", help="serve jobs on stdin/stdout")
+    serve_parser.add_argument("--max-parallel", type=int, default=os.cpu_count() or 1)
+    args = parser.parse_args(argv)
+    if args.command == "serve":
+        serve(args.max_parallel)
+
+
+if __name__ == "__main__":
+    main()

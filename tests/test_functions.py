@@ -1,0 +1,164 @@
+"""Functions on the local cluster beyond the executor contract: saving and loading,
+closures and lambdas, leases whose holder died, reboots, and a dying worker server."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+import rhcore as rh
+from rhcore import layout, leases, liveness
+from rhcore.testing.executor import _wait_for, sleeper, summer, token
+
+
+def test_lambdas_and_closures_run_and_save():
+    offset = 10
+    add = rh.function(lambda x: x + offset, name="add_offset")
+    assert add(5) == 15
+    add.save()
+    loaded = rh.function(name="add_offset")
+    assert loaded(1) == 11
+    assert rh.load("add_offset")(2) == 12
+    assert rh.exists("add_offset", resource_type="function")
+
+
+def test_saved_function_remembers_its_cluster(tmp_path):
+    store = str(tmp_path / "store")
+    cluster = rh.cluster(name="mine", run_store=store)
+    f = rh.function(summer, name="remembered", system=cluster).save()
+    assert f.system is cluster
+    loaded = rh.function(name="remembered")
+    assert loaded.system == cluster
+    loaded(1, 2, run_name="on_store")
+    assert os.path.exists(os.path.join(store, "on_store", layout.CONFIG_FILE))
+
+
+def test_function_to_another_cluster(tmp_path):
+    f = rh.function(summer)
+    elsewhere = rh.cluster(name="elsewhere", run_store=str(tmp_path / "elsewhere"))
+    moved = f.to(elsewhere)
+    assert moved.system is elsewhere and f.system.name == "local"
+    moved(1, 1, run_name="moved_run")
+    assert elsewhere.get_run("moved_run").result() == 2
+    assert rh.cluster("local").get_run("moved_run") is None
+
+
+def test_unknown_function_name_says_so():
+    with pytest.raises(rh.ResourceNotFoundError, match="nosuch"):
+        rh.function(name="nosuch")
+
+
+def test_unknown_cluster_names_the_saved_ones():
+    rh.cluster(name="saved_one", run_store="/tmp/x").save()
+    with pytest.raises(rh.ResourceNotFoundError, match="saved clusters: saved_one"):
+        rh.cluster(name="nosuch")
+
+
+def test_unknown_cluster_kind_names_the_extra():
+    with pytest.raises(rh.UnknownSystemError, match=r"rhcore\[ray\]"):
+        rh.cluster(name="grid", kind="ray", address="127.0.0.1:6379")
+
+
+def test_cluster_runs_live_in_home_logs():
+    rh.function(summer)(1, 2, run_name="homed")
+    assert os.path.isdir(os.path.expanduser("~/.rh/logs/homed"))
+    assert rh.cluster("local").get_run("homed").system == rh.cluster("local")
+
+
+def test_spec_loading_results_example():
+    rh.function(summer, name="my_test_func")(1, 2, run_name="my_fn_run")
+    cpu = rh.cluster("local")
+    fn_run = cpu.get_run("my_fn_run")
+    assert fn_run.result() == 3
+    assert fn_run.stdout() == "adding 1 and 2" and fn_run.stderr() == ""
+
+
+def test_a_dead_lease_holder_is_taken_over():
+    folder = rh.cluster("local").run_folder("orphaned")
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    record = {"holder": liveness.identify(gone.pid) | {"start": 1}, "taken": layout.now_iso()}
+    folder.create(".leases/1", json.dumps(record).encode())
+    f = rh.function(token)
+    value = f.get_or_call(0, run_name="orphaned")
+    run = rh.cluster("local").get_run("orphaned")
+    assert run.result() == value and run.attempt == 2
+    assert leases.generations(folder) == [1, 2]
+
+
+def test_a_live_lease_holder_is_waited_for():
+    folder = rh.cluster("local").run_folder("waited")
+    f = rh.function(token)
+    first = f.get_or_run(1.0, run_name="waited")
+    assert f.get_or_call(1.0, run_name="waited") == first.refresh().result()
+    assert leases.generations(folder) == [1]
+
+
+def test_reboot_is_seen_as_error():
+    run = rh.function(sleeper).run(30, run_name="rebooted")
+    _wait_for(lambda: (run.refresh().worker or {}).get("job"))
+    config_path = os.path.join(run.path, layout.CONFIG_FILE)
+    rh.cluster("local").cancel("rebooted", force=True)
+    config = json.load(open(config_path))
+    config.update(status="RUNNING", end_time=None, error=None)
+    for identity in config["worker"].values():
+        identity["boot_id"] = "a-previous-boot"
+    with open(config_path, "w") as f:
+        json.dump(config, f)
+    assert run.refresh().status is rh.RunStatus.ERROR
+    assert "rebooted" in run.error
+
+
+def test_a_killed_worker_server_still_finishes_the_run():
+    cluster = rh.cluster(name="fragile", max_parallel=2)
+    run = rh.function(sleeper, system=cluster).run(1.0, run_name="orphan_job")
+    _wait_for(lambda: (run.refresh().worker or {}).get("job"))
+    os.kill(run.worker["server"]["pid"], signal.SIGKILL)
+    _wait_for(lambda: run.refresh().status.is_final, what="the orphaned job to finish")
+    assert run.status is rh.RunStatus.COMPLETED and run.result() == 1.0
+    assert rh.function(summer, system=cluster)(2, 2) == 4  # a new server is started
+
+
+def test_server_and_job_both_dead_is_error():
+    cluster = rh.cluster(name="doomed", kind="local")
+    run = rh.function(sleeper, system=cluster).run(30, run_name="doomed_job")
+    _wait_for(lambda: (run.refresh().worker or {}).get("job"))
+    os.kill(run.worker["server"]["pid"], signal.SIGKILL)
+    os.killpg(run.worker["job"]["pid"], signal.SIGKILL)
+    _wait_for(lambda: run.refresh().status.is_final)
+    assert run.status is rh.RunStatus.ERROR and "died" in run.error
+
+
+def test_ctrl_c_while_waiting_cancels_the_run():
+    script = f"""
+import os, signal, threading, sys
+sys.path.insert(0, {os.getcwd()!r})
+import rhcore as rh
+from rhcore.testing.executor import sleeper
+f = rh.function(sleeper)
+threading.Timer(1.5, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
+try:
+    f(60, run_name="interrupted")
+except KeyboardInterrupt:
+    print("interrupted")
+print(rh.cluster("local").get_run("interrupted").refresh().status.value)
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.stdout.split() == ["sleeping", "interrupted", "CANCELLED"], done.stderr
+
+
+def test_warm_calls_reuse_one_server():
+    f = rh.function(summer)
+    f(1, 1)
+    server = f.system.executor.server_identity
+    started = time.perf_counter()
+    for _ in range(10):
+        f(1, 1, stream_logs=False)
+    assert (time.perf_counter() - started) / 10 < 0.1
+    assert f.system.executor.server_identity == server
