@@ -27,9 +27,12 @@ from rhcore.errors import (
     StorageError,
     UnknownSystemError,
 )
+from rhcore.blob import Blob, blob
 from rhcore.cluster import Cluster, cluster
 from rhcore.folder import Folder
 from rhcore.function import Function, function
+from rhcore.provenance import Lineage
+from rhcore.provenance import graph as lineage
 from rhcore.plugins import hookimpl
 from rhcore.resources import exists, load
 from rhcore.run import Run, run
@@ -37,6 +40,7 @@ from rhcore.settings import configure
 from rhcore.status import RunStatus, RunType
 
 __all__ = [
+    "Blob",
     "Cluster",
     "CorruptConfigError",
     "Folder",
@@ -44,6 +48,8 @@ __all__ = [
     "RunCancelledError",
     "RunFailedError",
     "WorkerDiedError",
+    "Lineage",
+    "blob",
     "cluster",
     "function",
     "IllegalTransitionError",
@@ -62,6 +68,7 @@ __all__ = [
     "configure",
     "exists",
     "hookimpl",
+    "lineage",
     "load",
     "run",
 ]

@@ -131,6 +131,18 @@ def show_command(run: str, cluster_name: str | None) -> None:
         click.echo(f"error: {found.error}")
 
 
+@main.command("lineage")
+@click.argument("name")
+@click.option("--format", "fmt", type=click.Choice(["text", "mermaid", "dot"]), default="text",
+              show_default=True, help="mermaid and dot print a graph a renderer can draw.")
+def lineage_command(name: str, fmt: str) -> None:
+    """Show what NAME (an artifact or a Run) came from and what it fed."""
+    from rhcore.provenance import graph
+
+    found = graph(name)
+    click.echo({"text": found.to_text, "mermaid": found.to_mermaid, "dot": found.to_dot}[fmt]().rstrip("\n"))
+
+
 def _find_run(run: str, cluster_name: str | None):
     import os
 

@@ -18,7 +18,7 @@ from typing import Any, Iterable
 
 import fsspec.core
 
-from rhcore import layout, resources
+from rhcore import layout, provenance, resources
 from rhcore.errors import (
     ResourceNotFoundError,
     RunCancelledError,
@@ -262,6 +262,7 @@ class Cluster:
             "data_config": redact(self.data_config),
             "max_parallel": self.max_parallel,
             "settings": redact(self.settings),
+            "saved_by": provenance.saver(),
         }
 
     def save(self, name: str | None = None, overwrite: bool = True) -> Cluster:
@@ -269,6 +270,7 @@ class Cluster:
         if name is not None:
             self.name = layout.validate_name(name, kind="cluster")
         get_registry().put(self.name, self.config, overwrite=overwrite)
+        provenance.saved(self.name)
         return self
 
     @classmethod
@@ -323,6 +325,7 @@ def cluster(
     if not configured:
         entry = get_registry().get(name) if name != "local" else None
         if entry is not None and entry.get("resource_type") == Cluster.RESOURCE_TYPE:
+            provenance.loaded(name)
             stored = Cluster.from_config(entry)
             stored.data_config.update(data_config or {})
             return stored

@@ -18,7 +18,7 @@ import tempfile
 import threading
 from typing import TYPE_CHECKING, Any
 
-from rhcore import layout, liveness
+from rhcore import layout, liveness, settings
 from rhcore.folder import Folder
 from rhcore.protocol import JobHandle, WorkerConnection
 
@@ -149,7 +149,11 @@ class LocalExecutor(ServerExecutor):
         return run_store if run_store is not None else Folder(str(layout.cluster_logs_dir()), "file")
 
     def job_context(self) -> dict[str, Any]:
-        return {"cwd": os.getcwd(), "env": {"HOME": os.path.expanduser("~")}}
+        return {
+            "cwd": os.getcwd(),
+            "env": {"HOME": os.path.expanduser("~")},
+            "registry": {"url": settings.registry_url(), "data_config": settings.registry_data_config()},
+        }
 
     def open_connection(self) -> WorkerConnection:
         env = dict(os.environ)

@@ -21,7 +21,7 @@ from typing import Any, Callable, Iterable
 
 import cloudpickle
 
-from rhcore import layout, leases, resources
+from rhcore import layout, leases, provenance, resources
 from rhcore.cluster import Cluster, _wait
 from rhcore.cluster import cluster as load_cluster
 from rhcore.errors import ResourceNotFoundError, RunCancelledError, RunFailedError
@@ -264,6 +264,7 @@ class Function:
             "fn_name": self.fn_name,
             "fn_pickle": base64.b64encode(self.pickled).decode(),
             "system": self.system.config,
+            "saved_by": provenance.saver(),
         }
 
     def save(self, name: str | None = None, overwrite: bool = True) -> Function:
@@ -273,7 +274,14 @@ class Function:
         if self.name is None:
             raise ValueError("A function needs a name to be saved: f.save('my_function')")
         get_registry().put(self.name, self.config, overwrite=overwrite)
+        provenance.saved(self.name)
         return self
+
+    def delete_configs(self) -> None:
+        """Remove the function's registry entry; warns if Runs loaded it."""
+        if self.name is not None:
+            provenance.warn_if_used(self.name)
+            get_registry().delete(self.name)
 
     @classmethod
     def from_config(cls, config: dict[str, Any], dryrun: bool = False) -> Function:
@@ -334,6 +342,7 @@ def function(
         config = get_registry().get(name)
         if config is None or config.get("resource_type") != Function.RESOURCE_TYPE:
             raise ResourceNotFoundError(f"No function named {name!r} in the registry {get_registry()}")
+        provenance.loaded(name)
         loaded = Function.from_config(config, dryrun)
         return loaded.to(system) if system is not None else loaded
     return Function(fn, name, system)

@@ -29,6 +29,9 @@ def load(name: str, instantiate: bool = True, dryrun: bool = False) -> Any:
     """The resource saved as ``name``: a Run, function, blob or cluster — or, with
     ``instantiate=False``, its stored config as a dict."""
     config = get_registry().require(name)
+    from rhcore import provenance
+
+    provenance.loaded(name)
     if not instantiate:
         return config
     resource_type = config.get("resource_type", "")

@@ -39,7 +39,7 @@ __all__ = ["Run", "run"]
 
 # Keys of a stored config that are not constructor arguments of Run.
 _PLACE_KEYS = ("path", "system", "data_config")
-_IGNORED_KEYS = ("resource_type", "rhcore_version")
+_IGNORED_KEYS = ("resource_type", "rhcore_version", "saved_by")
 # Config keys written only when set: the attempt (lease generation), the processes running
 # it, a digest of the inputs (to tell a cached Run's arguments apart), command exit codes.
 _OPTIONAL_KEYS = ("attempt", "worker", "inputs_digest", "returncodes")
@@ -438,11 +438,19 @@ class Run:
             self.name = layout.validate_name(name)
             if not self.dryrun and self.folder.has(layout.CONFIG_FILE):
                 self._publish_config()
-        get_registry().put(self.name, self.config_for_rns, overwrite=overwrite)
+        from rhcore import provenance
+
+        config = self.config_for_rns
+        config["saved_by"] = next((r.name for r in reversed(context.active_runs()) if r is not self), None)
+        get_registry().put(self.name, config, overwrite=overwrite)
+        provenance.saved(self.name)
         return self
 
     def delete_configs(self) -> None:
-        """Remove the Run's registry entry (its folder stays)."""
+        """Remove the Run's registry entry (its folder stays); warns if Runs loaded it."""
+        from rhcore import provenance
+
+        provenance.warn_if_used(self.name)
         get_registry().delete(self.name)
 
     def to(
@@ -629,6 +637,9 @@ def _find(name: str | None, path: str | None, system: Any, data_config: dict | N
     if system is None:
         entry = get_registry().get(name)
         if entry is not None and entry.get("resource_type", "run") == Run.RESOURCE_TYPE:
+            from rhcore import provenance
+
+            provenance.loaded(name)
             return _from_registry(entry, data_config)
     try:
         default, _ = place(name, system, None, data_config, RunType.CTX_MANAGER)

@@ -34,7 +34,7 @@ from typing import Any, Iterable
 
 import cloudpickle
 
-from rhcore import context, layout, liveness
+from rhcore import context, layout, liveness, settings
 from rhcore.folder import Folder
 from rhcore.logfiles import LogFile, sync_interval
 from rhcore.protocol import PROTOCOL_VERSION, FrameBuffer, encode
@@ -226,6 +226,8 @@ def _job_process(job: dict[str, Any], out_w: int, err_w: int, status_w: int) -> 
             except OSError:
                 pass
         os.environ.update(job.get("env") or {})
+        if job.get("registry"):
+            settings.configure(registry=job["registry"]["url"], data_config=job["registry"]["data_config"])
         outcome = execute(job)
         code = 0 if outcome["ok"] else 1
         try:
