@@ -2,6 +2,7 @@
 
     nox            # every test session (what CI runs)
     nox -s core    # the core and the file system
+    nox -s ray     # plugins/rh_ray against a local Ray head
     nox -s demo    # the quickstart on a fresh install
     nox -s bench   # benchmarks (not part of the tests)
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 import nox
 
 nox.options.default_venv_backend = "uv|virtualenv"
-nox.options.sessions = ["core", "demo"]
+nox.options.sessions = ["core", "ray", "demo"]
 nox.options.error_on_missing_interpreters = False
 
 
@@ -20,6 +21,13 @@ def core(session: nox.Session) -> None:
     """rhcore and its file system: unit, property, contract and spec-example tests."""
     session.install("-e", ".[testing]")
     session.run("pytest", "tests", *session.posargs)
+
+
+@nox.session
+def ray(session: nox.Session) -> None:
+    """plugins/rh_ray against a real local Ray head (started and stopped by the tests)."""
+    session.install("-e", ".[testing]", "-e", "plugins/rh_ray")
+    session.run("pytest", "plugins/rh_ray/tests", *session.posargs)
 
 
 @nox.session
@@ -34,6 +42,7 @@ def demo(session: nox.Session) -> None:
 @nox.session
 def bench(session: nox.Session) -> None:
     """Benchmarks against their baselines (prints numbers; not a test)."""
-    session.install("-e", ".", "joblib")
+    session.install("-e", ".", "-e", "plugins/rh_ray", "joblib")
     session.run("python", "bench/bench_core.py")
     session.run("python", "bench/bench_functions.py")
+    session.run("python", "bench/bench_ray.py")

@@ -44,7 +44,10 @@ class RunFileSystem(LocalFileSystem):
 
     def mv(self, path1: str, path2: str, recursive: bool = True, **kwargs: Any) -> None:
         source, target = self._strip_protocol(path1), self._strip_protocol(path2)
-        if os.path.isfile(source) and not os.path.isdir(target):
-            os.replace(source, target)
-        else:
-            super().mv(source, target, recursive=recursive, **kwargs)
+        if os.path.isfile(source):
+            try:
+                os.replace(source, target)
+                return
+            except IsADirectoryError:  # into a folder: fsspec's semantics below
+                pass
+        super().mv(source, target, recursive=recursive, **kwargs)

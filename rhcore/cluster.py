@@ -83,6 +83,9 @@ class Cluster:
     @property
     def executor(self):
         """The executor running this cluster's work (one per process and cluster)."""
+        cached = self.__dict__.get("_executor")
+        if cached is not None and cached[0] == os.getpid():
+            return cached[1]
         key = (*self._key(), os.getpid())
         executor = _executors.get(key)
         if executor is None:
@@ -91,6 +94,7 @@ class Cluster:
                 if executor is None:
                     executor = get_plugins().executor(self.kind).factory(self)
                     _executors[key] = executor
+        self.__dict__["_executor"] = (os.getpid(), executor)
         return executor
 
     def run_store_folder(self) -> Folder | None:
@@ -130,8 +134,9 @@ class Cluster:
             folder = self.run_folder(run_name)
             if attempt is None:
                 attempt = leases.next_attempt(folder)
-            for stale in (layout.RESULT_FILE, ".cancel", ".heartbeat"):
-                folder.remove(stale)
+            if attempt > 1:  # an earlier attempt's files must not pass for this one's
+                for stale in (layout.RESULT_FILE, ".cancel", ".heartbeat"):
+                    folder.remove(stale)
             if inputs is not None:
                 folder.write_bytes(layout.INPUTS_FILE, inputs)
             run = Run(

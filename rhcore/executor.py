@@ -34,6 +34,9 @@ class Executor(abc.ABC):
     pickle_by_value: bool = False
     """Whether functions from modules outside site-packages travel by value (a remote
     worker cannot import the caller's own modules)."""
+    option_names: frozenset[str] = frozenset()
+    """Keyword arguments of a call that are options for this executor (resources, for
+    Ray), not arguments of the function; they arrive in the job as ``options``."""
 
     def __init__(self, cluster: Cluster):
         self.cluster = cluster

@@ -100,13 +100,16 @@ class Folder:
     """Runhouse's name for :meth:`exists`."""
 
     def ls(self) -> list[str]:
-        """Full paths of the folder's entries, sorted; ``[]`` if the folder does not exist."""
+        """Full paths of the folder's entries, sorted; ``[]`` if the folder does not exist.
+        Entries rhcore keeps for itself (names starting with ``.``: leases, markers,
+        temporary files) are not listed."""
         with self._errors("list", self.path):
             try:
                 entries = self.fs.ls(self.path, detail=False)
             except FileNotFoundError:
                 return []
-        return sorted(self._strip(p) for p in entries if self._strip(p) != self.path)
+        paths = (self._strip(p) for p in entries)
+        return sorted(p for p in paths if p != self.path and not posixpath.basename(p).startswith("."))
 
     def files(self) -> list[str]:
         """Paths, relative to the folder, of every file under it (recursively), sorted."""
@@ -155,8 +158,7 @@ class Folder:
         self._check_writable()
         path = self.join(name)
         with self._errors("write", path):
-            self._parent_dirs(path)
-            self.fs.pipe_file(path, data)
+            self._with_parents(path, lambda: self.fs.pipe_file(path, data))
 
     def publish(self, name: str, data: bytes) -> None:
         """Replace file ``name`` atomically: readers see the old or the new bytes, never half.
@@ -170,11 +172,7 @@ class Folder:
         with self._errors("publish", path):
             if caps.atomic_rename and not caps.atomic_write:
                 tmp = self.join(f".{name}.tmp-{_random.token_hex(4)}")
-                try:
-                    self.fs.pipe_file(tmp, data)
-                except FileNotFoundError:
-                    self._parent_dirs(path)
-                    self.fs.pipe_file(tmp, data)
+                self._with_parents(tmp, lambda: self.fs.pipe_file(tmp, data))
                 self.fs.mv(tmp, path)
             else:
                 self.fs.pipe_file(path, data)
@@ -188,9 +186,8 @@ class Folder:
         self._check_writable()
         path = self.join(name)
         with self._errors("create", path):
-            self._parent_dirs(path)
             try:
-                self.fs.pipe_file(path, data, mode="create")
+                self._with_parents(path, lambda: self.fs.pipe_file(path, data, mode="create"))
             except FileExistsError:
                 return False
         return True
@@ -234,11 +231,12 @@ class Folder:
         """Copy every file under this folder into ``dest``; return their relative paths.
 
         ``last`` (a file name) is copied after all others and published atomically, so a
-        reader of ``dest`` sees it only once everything it describes is there.
+        reader of ``dest`` sees it only once everything it describes is there. rhcore's own
+        hidden files (leases, markers) belong to this place and are not copied.
         ``callback(relpath, bytes_done, bytes_total)`` reports progress.
         """
         dest._check_writable()
-        names = self.files()
+        names = [n for n in self.files() if not any(part.startswith(".") for part in n.split("/"))]
         ordered = [n for n in names if n != last] + ([last] if last in names else [])
         dest.mkdir()
         for rel in ordered:
@@ -276,6 +274,17 @@ class Folder:
     def _strip(self, path: str) -> str:
         """A path in the filesystem's canonical form, as its listings return them."""
         return self.fs._strip_protocol(path)
+
+    def _with_parents(self, path: str, write: Callable[[], Any]) -> Any:
+        """Run ``write``; where folders are real and the parent was missing, make it and
+        run it again (cheaper than making sure first, on the hot path of every Run)."""
+        try:
+            return write()
+        except FileNotFoundError:
+            if not (self.is_local or self.spec.capabilities.posix_paths):
+                raise
+            self._parent_dirs(path)
+            return write()
 
     def _parent_dirs(self, path: str) -> None:
         if self.is_local or self.spec.capabilities.posix_paths:

@@ -48,6 +48,7 @@ class Function:
         *,
         pickled: bytes | None = None,
         fn_name: str | None = None,
+        options: dict[str, Any] | None = None,
     ):
         if fn is None and pickled is None:
             raise ValueError("rh.function needs a callable (or the name of a saved function)")
@@ -58,6 +59,7 @@ class Function:
         self.name = layout.validate_name(name, kind="function") if name is not None else None
         self.system: Cluster = _as_cluster(system)
         self._fn_name = fn_name or (getattr(fn, "__name__", None) if fn is not None else None)
+        self.run_options: dict[str, Any] = dict(options or {})
 
     def __repr__(self) -> str:
         return f"<Function {self.name or self.fn_name!r} on {self.system.name!r}>"
@@ -98,9 +100,31 @@ class Function:
         digest = hashlib.sha256(inputs).hexdigest()
         return {"kind": "function", "fn": self.pickled, "inputs": inputs}, inputs, digest
 
+    def options(self, **options: Any) -> Function:
+        """The same function with executor options (e.g. ``num_cpus=2`` on Ray) for its calls."""
+        unknown = set(options) - self.system.executor.option_names
+        if unknown:
+            known = ", ".join(sorted(self.system.executor.option_names)) or "none"
+            raise TypeError(f"Cluster {self.system.name!r} ({self.system.kind}) takes no option "
+                            f"{', '.join(sorted(unknown))}; its options: {known}")
+        moved = self.to(self.system)
+        moved.run_options = {**self.run_options, **options}
+        return moved
+
+    def _split_options(self, kwargs: dict) -> tuple[dict, dict]:
+        """The call's keyword arguments without the executor's options, and those options."""
+        names = self.system.executor.option_names
+        if not names or not names & kwargs.keys():
+            return kwargs, self.run_options
+        options = {**self.run_options, **{k: kwargs[k] for k in names & kwargs.keys()}}
+        return {k: v for k, v in kwargs.items() if k not in names}, options
+
     def _launch(self, args: tuple, kwargs: dict, run_name: str | None, stream: bool,
                 attempt: int | None = None):
+        kwargs, options = self._split_options(kwargs)
         job, inputs, digest = self._prepare(args, kwargs)
+        if options:
+            job["options"] = options
         return self.system.launch(
             job, run_name=run_name, stream=stream, fn_name=self.fn_name,
             inputs=inputs if run_name is not None else None, inputs_digest=digest, attempt=attempt,
@@ -168,6 +192,7 @@ class Function:
         return self._exactly_once(folder, config, args, kwargs, run_name, wait)
 
     def _hit(self, folder: Folder, config: dict, args: tuple, kwargs: dict, wait: bool) -> Any:
+        kwargs, _ = self._split_options(kwargs)
         stored = config.get("inputs_digest")
         if stored is not None:
             digest = hashlib.sha256(cloudpickle.dumps((args, kwargs), protocol=pickle.HIGHEST_PROTOCOL))
@@ -252,8 +277,8 @@ class Function:
 
     def to(self, system: Cluster | str) -> Function:
         """The same function on another cluster."""
-        moved = Function(self._fn, self.name, system, pickled=self._pickled, fn_name=self._fn_name)
-        return moved
+        return Function(self._fn, self.name, system, pickled=self._pickled, fn_name=self._fn_name,
+                        options=self.run_options)
 
     @property
     def config(self) -> dict[str, Any]:

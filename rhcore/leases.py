@@ -44,7 +44,10 @@ def _take(folder: Folder, generation: int) -> bool:
 
 
 def next_attempt(folder: Folder) -> int:
-    """Take the next generation unconditionally (a plain call runs whatever else runs)."""
+    """Take the next generation unconditionally (a plain call runs whatever else runs).
+    A new Run's first lease costs one exclusive create, without a listing."""
+    if _take(folder, 1):
+        return 1
     while True:
         generation = (generations(folder) or [0])[-1] + 1
         if _take(folder, generation):

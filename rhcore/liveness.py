@@ -100,3 +100,48 @@ def kill_group(identity: Identity, sig: int = signal.SIGTERM) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+def ticks_now() -> int:
+    """Now, in the clock ticks since boot that process start times are counted in."""
+    try:
+        with open("/proc/uptime") as f:
+            return int(float(f.read().split()[0]) * os.sysconf("SC_CLK_TCK"))
+    except OSError:
+        return 0
+
+
+def descendants(pid: int, *, started_since: int = 0) -> list[int]:
+    """The pids of every process below ``pid`` (children, their children, …) on this
+    machine — only those started at or after ``started_since`` ticks (see
+    :func:`ticks_now`) — read from /proc; [] where there is no /proc."""
+    children: dict[int, list[int]] = {}
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return []
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(b")") + 2 :].split()
+        children.setdefault(int(fields[1]), []).append((int(entry), int(fields[19])))
+    found, frontier = [], [pid]
+    while frontier:
+        below = [child for parent in frontier for child in children.get(parent, [])]
+        found.extend(child for child, start in below if start >= started_since)
+        frontier = [child for child, _ in below]
+    return found
+
+
+def kill_all(pids: list[int], sig: int = signal.SIGKILL) -> None:
+    """Send ``sig`` to each of ``pids`` that still exists."""
+    for pid in pids:
+        try:
+            os.kill(pid, sig)
+        except (ProcessLookupError, PermissionError):
+            pass

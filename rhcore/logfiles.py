@@ -54,6 +54,11 @@ class LogFile:
         if not self._closed:
             self._file.flush()
 
+    def fileno(self) -> int:
+        """The descriptor of the file written (the spool, for a non-local folder): a process
+        can point its own stdout at it."""
+        return self._file.fileno()
+
     def sync(self) -> None:
         """Make what was written readable on the folder's system: flush a local log, upload
         a spool that grew since the last upload."""

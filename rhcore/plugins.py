@@ -279,10 +279,13 @@ class Plugins:
     def filesystem(self, system: str, data_config: dict | None = None) -> fsspec.AbstractFileSystem:
         """The fsspec filesystem of ``system`` for ``data_config`` (one per process and config)."""
         spec = self.system(system)
-        try:
-            token = json.dumps(data_config or {}, sort_keys=True, default=repr)
-        except (TypeError, ValueError):
-            token = repr(sorted((data_config or {}).items(), key=lambda kv: kv[0]))
+        if not data_config:
+            token = ""
+        else:
+            try:
+                token = json.dumps(data_config, sort_keys=True, default=repr)
+            except (TypeError, ValueError):
+                token = repr(sorted(data_config.items(), key=lambda kv: kv[0]))
         key = (spec.name, token, os.getpid())
         fs = self._filesystems.get(key)
         if fs is None:

@@ -7,8 +7,9 @@ Runs and clusters. Unset, it is the folder ``~/.rh/registry``.
 
 from __future__ import annotations
 
+import contextlib
 import os
-from typing import Any
+from typing import Any, Iterator
 
 import attrs
 
@@ -36,6 +37,16 @@ def configure(*, registry: str | None = None, data_config: dict[str, Any] | None
     if data_config is not None:
         _settings.data_config = dict(data_config)
     return _settings
+
+
+@contextlib.contextmanager
+def using(*, registry: str | None = None, data_config: dict[str, Any] | None = None) -> Iterator[Settings]:
+    """:func:`configure` for the duration of a ``with`` block."""
+    before = (_settings.registry, dict(_settings.data_config))
+    try:
+        yield configure(registry=registry, data_config=data_config)
+    finally:
+        _settings.registry, _settings.data_config = before
 
 
 def reset() -> None:

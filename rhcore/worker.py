@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import contextlib
 import importlib
 import io
 import json
@@ -30,7 +31,7 @@ import subprocess
 import sys
 import time
 import traceback
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 import cloudpickle
 
@@ -49,6 +50,8 @@ are read from the Run's folder."""
 HEARTBEAT_SECONDS = 10.0
 CANCEL_GRACE_SECONDS = 5.0
 CANCEL_MARKER = ".cancel"
+STREAM_FILES = ("stdout", "stderr")
+"""Where :func:`run_in_process` writes a Run-less job's output for its caller to stream."""
 HEARTBEAT_FILE = ".heartbeat"
 
 
@@ -198,6 +201,79 @@ def finish(
                 config[key] = outcome[key]
     publish(folder, config)
     return config
+
+
+def run_in_process(job: dict[str, Any], *, identity: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Execute ``job`` here with the Run lifecycle the server gives forked jobs — for a
+    long-lived process that runs one job at a time (a Ray task).
+
+    The Run is published RUNNING with this process's identity (plus ``identity``), file
+    descriptors 1 and 2 point at the Run's logs while the job runs, and the final config is
+    published after the logs are complete. A folder without a Run config only receives the
+    output (:data:`STREAM_FILES`) for a caller to stream; without a folder, output stays
+    where this process's goes.
+    """
+    folder = job_folder(job)
+    if folder is None:
+        return execute(job)
+    folder.mkdir()
+    if not job.get("config"):  # a call without a Run whose caller streams: logs only
+        logs = (LogFile(folder, STREAM_FILES[0]), LogFile(folder, STREAM_FILES[1]))
+        try:
+            with _output_to(logs), _registry_of(job):
+                return execute(job)
+        finally:
+            for log in logs:
+                log.close()
+    config = dict(job["config"])
+    if folder.has(CANCEL_MARKER):
+        finish(folder, config, None, death="cancelled before it started")
+        return {"ok": False, "cancelled": True, "error": "cancelled before it started"}
+    config["worker"] = {"job": liveness.identify(), **(identity or {})}
+    publish(folder, config)
+    logs = (LogFile(folder, config["stdout_file"]), LogFile(folder, config["stderr_file"]))
+    started = liveness.ticks_now()
+    try:
+        with _output_to(logs), _registry_of(job):
+            outcome = execute(job)
+        if outcome.get("traceback"):
+            logs[1].write(outcome["traceback"].encode("utf-8", "backslashreplace"))
+    finally:
+        for log in logs:
+            log.close()
+        if folder.has(CANCEL_MARKER):  # a cancel stops what the job started, too
+            liveness.kill_all(liveness.descendants(os.getpid(), started_since=started))
+    finish(folder, config, outcome)
+    return outcome
+
+
+@contextlib.contextmanager
+def _output_to(logs: tuple[LogFile, LogFile]) -> Iterator[None]:
+    """Point fds 1 and 2 — and sys.stdout/stderr — at the logs, and back afterwards."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = (os.dup(1), os.dup(2), sys.stdout, sys.stderr)
+    os.dup2(logs[0].fileno(), 1)
+    os.dup2(logs[1].fileno(), 2)
+    sys.stdout = _text_stream(1, None)
+    sys.stderr = _text_stream(2, None)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        os.close(saved[0])
+        os.close(saved[1])
+        sys.stdout, sys.stderr = saved[2], saved[3]
+
+
+def _registry_of(job: dict[str, Any]) -> contextlib.AbstractContextManager:
+    """Use the caller's registry for the job (lineage records go where the caller looks)."""
+    if not job.get("registry"):
+        return contextlib.nullcontext()
+    return settings.using(registry=job["registry"]["url"], data_config=job["registry"]["data_config"])
 
 
 # -- the job process ---------------------------------------------------------------------

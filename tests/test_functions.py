@@ -60,7 +60,8 @@ def test_unknown_cluster_names_the_saved_ones():
         rh.cluster(name="nosuch")
 
 
-def test_unknown_cluster_kind_names_the_extra():
+def test_unknown_cluster_kind_names_the_extra(monkeypatch):
+    monkeypatch.setenv("RHCORE_PLUGINS", "file")  # as if rh-ray were not installed
     with pytest.raises(rh.UnknownSystemError, match=r"rhcore\[ray\]"):
         rh.cluster(name="grid", kind="ray", address="127.0.0.1:6379")
 

@@ -82,7 +82,8 @@ def test_known_but_missing_systems_name_the_extra(system, extra):
         rh.run(name="x", system=system, path="bucket/x")
 
 
-def test_unknown_executor_names_the_extra():
+def test_unknown_executor_names_the_extra(monkeypatch):
+    monkeypatch.setenv("RHCORE_PLUGINS", "file")  # as if rh-ray were not installed
     with pytest.raises(rh.UnknownSystemError, match=r"rhcore\[ray\]"):
         plugins.get_plugins().executor("ray")
 

@@ -288,7 +288,7 @@ class ExecutorContract:
         cluster.run([f"kill -9 {pid}"])
         _wait_for(lambda: _ended(run), what="the Run to notice its worker died")
         assert run.status is rh.RunStatus.ERROR
-        assert "died" in run.error and "SIGKILL" in run.error
+        assert "died" in run.error
 
     # -- commands --
 

@@ -1,0 +1,265 @@
+"""The Ray executor: each job is a Ray task running rhcore's worker code in-process.
+
+Ray schedules, places and accounts for resources; the task records the Run (logs,
+RUNNING with its worker's identity, result, final status) exactly as a forked job does on
+the local cluster, via :func:`rhcore.worker.run_in_process`.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+import uuid
+from typing import Any
+
+import ray
+
+from rhcore import layout, liveness, settings
+from rhcore.errors import RhcoreError
+from rhcore.executor import Executor
+from rhcore.folder import Folder
+from rhcore.run import read_run_config
+from rhcore.status import RunStatus
+from rhcore.worker import CANCEL_MARKER, STREAM_FILES, finish, job_folder, run_in_process
+
+DEFAULT_SCHEDULING_TIMEOUT = 300.0
+"""Seconds a Run may wait for Ray to place it before it fails (``scheduling_timeout``)."""
+
+
+TOTALS_MAX_AGE = 5.0
+
+
+class UnschedulableError(RhcoreError, ValueError):
+    """The Ray cluster cannot give a Run the resources it asks for."""
+
+
+@ray.remote(max_retries=0)
+def _execute(job: dict[str, Any]) -> dict[str, Any]:
+    context = ray.get_runtime_context()
+    identity = {"ray": {"task_id": context.get_task_id(), "node_id": context.get_node_id()}}
+    return run_in_process(job, identity=identity)
+
+
+class RayJobHandle:
+    """A submitted Ray task, waited for like the local cluster's jobs."""
+
+    def __init__(self, executor: RayExecutor, ref: ray.ObjectRef, job: dict[str, Any], stream: bool,
+                 scratch: Folder | None = None):
+        self.executor, self.ref, self.stream = executor, ref, stream
+        self.id = ref.hex()
+        self.pid: int | None = None
+        self.folder = job_folder(job)
+        self.config = job.get("config")
+        self.scratch = scratch
+        names = (self.config["stdout_file"], self.config["stderr_file"]) if self.config else STREAM_FILES
+        self.logs = tuple(zip(("out", "err"), names, (sys.stdout, sys.stderr)))
+
+    def done(self) -> bool:
+        ready, _ = ray.wait([self.ref], timeout=0)
+        return bool(ready)
+
+    def wait(self, timeout: float | None = None) -> dict[str, Any]:
+        """The job's outcome; with ``stream``, its logs are printed here as they grow."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        offsets = {"out": 0, "err": 0}
+        while True:
+            ready, _ = ray.wait([self.ref], timeout=0.1)
+            if self.stream and self.folder is not None:
+                self._show(offsets)
+            if ready:
+                break
+            if deadline is not None and time.monotonic() > deadline:
+                raise TimeoutError(f"Ray task {self.id} did not finish within {timeout} s")
+        try:
+            return ray.get(self.ref)
+        except ray.exceptions.TaskCancelledError:
+            self.executor.settle(self.folder, self.config, "cancelled")
+            return {"ok": False, "cancelled": True, "error": "cancelled"}
+        except ray.exceptions.RayError as exc:
+            reason = f"the Ray task failed: {type(exc).__name__}: {exc}"
+            status = self.executor.settle(self.folder, self.config, reason)
+            return {"ok": False, "gone": True, "cancelled": status == RunStatus.CANCELLED.value,
+                    "error": reason}
+        finally:
+            if self.scratch is not None:
+                self.scratch.rm()
+
+    def _show(self, offsets: dict[str, int]) -> None:
+        for key, name, target in self.logs:
+            try:
+                data = self.folder.fs.cat_file(self.folder.join(name), start=offsets[key])
+            except FileNotFoundError:
+                continue
+            if data:
+                offsets[key] += len(data)
+                target.write(data.decode("utf-8", "replace"))
+                target.flush()
+
+
+class RayExecutor(Executor):
+    """Runs a cluster's jobs as tasks of the Ray cluster at ``address``."""
+
+    option_names = frozenset({"num_cpus", "num_gpus", "memory", "resources", "max_retries",
+                              "scheduling_timeout"})
+    python = sys.executable
+    pickle_by_value = True  # Ray workers import installed packages, not the caller's modules
+
+    def __init__(self, cluster):
+        super().__init__(cluster)
+        self.address = cluster.settings.get("address", "auto")
+        self._tasks: dict[str, tuple[ray.ObjectRef, float, dict]] = {}
+        self._totals_cache: dict[str, float] = {}
+        self._totals_at = -TOTALS_MAX_AGE
+        self._lock = threading.Lock()
+        self._connect()
+        self._watcher = threading.Thread(target=self._watch, name="rhcore-ray-scheduling", daemon=True)
+        self._watcher.start()
+
+    def _connect(self) -> None:
+        if ray.is_initialized():
+            return
+        self._check_reachable()
+        try:
+            ray.init(address=self.address, log_to_driver=False, logging_level="WARNING",
+                     ignore_reinit_error=True)
+        except (ConnectionError, RuntimeError, ValueError) as exc:
+            raise RhcoreError(
+                f"Cannot reach the Ray cluster of {self.cluster.name!r} at {self.address!r}: {exc}"
+            ) from None
+
+    def _check_reachable(self) -> None:
+        """Fail in seconds on an address nothing listens at (Ray itself retries for minutes)."""
+        host, _, port = str(self.address).rpartition(":")
+        if not host or not port.isdigit() or "://" in host:
+            return
+        try:
+            socket.create_connection((host, int(port)), timeout=5).close()
+        except OSError as exc:
+            raise RhcoreError(
+                f"Cannot reach the Ray cluster of {self.cluster.name!r} at {self.address!r}: {exc}"
+            ) from None
+
+    def store(self) -> Folder:
+        run_store = self.cluster.run_store_folder()
+        return run_store if run_store is not None else Folder(str(layout.cluster_logs_dir()), "file")
+
+    def job_context(self) -> dict[str, Any]:
+        return {"registry": {"url": settings.registry_url(), "data_config": settings.registry_data_config()}}
+
+    # -- submitting --
+
+    def _ray_options(self, options: dict[str, Any]) -> tuple[dict[str, Any], float]:
+        chosen = {"max_retries": options.get("max_retries", 0)}
+        for key in ("num_cpus", "num_gpus", "memory", "resources"):
+            if options.get(key) is not None:
+                chosen[key] = options[key]
+        wanted = {"CPU": chosen.get("num_cpus", 1), "GPU": chosen.get("num_gpus", 0),
+                  "memory": chosen.get("memory", 0), **(chosen.get("resources") or {})}
+        totals = self._totals()
+        for resource, amount in wanted.items():
+            if amount and amount > totals.get(resource, 0):
+                raise UnschedulableError(
+                    f"Cluster {self.cluster.name!r} cannot run this: it asks for {amount} {resource} "
+                    f"and the Ray cluster has {totals.get(resource, 0):g} in all"
+                )
+        timeout = options.get("scheduling_timeout",
+                              self.cluster.settings.get("scheduling_timeout", DEFAULT_SCHEDULING_TIMEOUT))
+        return chosen, float(timeout)
+
+    def _totals(self) -> dict[str, float]:
+        """The cluster's resources in all, re-read at most every few seconds (asking Ray
+        costs more than submitting a task)."""
+        now = time.monotonic()
+        if now - self._totals_at > TOTALS_MAX_AGE:
+            self._totals_cache, self._totals_at = ray.cluster_resources(), now
+        return self._totals_cache
+
+    def submit(self, job: dict[str, Any], *, stream: bool) -> RayJobHandle:
+        job = {**self.job_context(), **job}
+        ray_options, timeout = self._ray_options(job.pop("options", None) or {})
+        scratch = None
+        if stream and job.get("folder") is None:  # output to stream needs somewhere to go
+            scratch = self.store().child(".streams").child(uuid.uuid4().hex)
+            job["folder"] = self.worker_folder(scratch)
+        ref = _execute.options(**ray_options).remote(job)
+        handle = RayJobHandle(self, ref, job, stream, scratch)
+        if job.get("config") is not None:
+            with self._lock:
+                self._tasks[handle.folder.path] = (ref, time.monotonic() + timeout, job)
+        return handle
+
+    # -- watching, settling, cancelling --
+
+    def settle(self, folder: Folder | None, config: dict | None, reason: str) -> str | None:
+        """End a Run whose task ended without recording it (cancelled before it started,
+        killed, or never scheduled); return its final status."""
+        if folder is None or config is None:
+            return None
+        current = read_run_config(folder) or config
+        if current.get("status") == RunStatus.RUNNING.value:
+            current = finish(folder, current, None, death=reason)
+        return current.get("status")
+
+    def _watch(self) -> None:
+        """Fail Runs Ray could not place within their scheduling timeout."""
+        while True:
+            time.sleep(0.5)
+            with self._lock:
+                tasks = list(self._tasks.items())
+            for path, (ref, deadline, job) in tasks:
+                ready, _ = ray.wait([ref], timeout=0)
+                if ready:
+                    with self._lock:
+                        self._tasks.pop(path, None)
+                    continue
+                if time.monotonic() < deadline:
+                    continue
+                folder = job_folder(job)
+                config = read_run_config(folder)
+                if config is None or (config.get("worker") or {}).get("job"):
+                    continue  # it started: the timeout only bounds the wait for a place
+                ray.cancel(ref, force=True)
+                available = ray.available_resources()
+                self.settle(folder, config, "Ray could not place it within its scheduling timeout "
+                                            f"(available now: {_resources(available)})")
+                with self._lock:
+                    self._tasks.pop(path, None)
+
+    def cancel(self, folder: Folder, force: bool) -> dict[str, Any]:
+        config = read_run_config(folder)
+        if config is None:
+            return {"ok": False, "message": f"No Run at {folder.system}:{folder.path}"}
+        if RunStatus(config["status"]).is_final:
+            return {"ok": False, "message": f"Run {config.get('name')!r} already ended ({config['status']})"}
+        folder.write_bytes(CANCEL_MARKER, layout.now_iso().encode())
+        worker = (config.get("worker") or {}).get("job")
+        with self._lock:
+            ref = self._tasks.get(folder.path, (None,))[0]
+        if force and worker and liveness.alive(worker):
+            liveness.kill_all(liveness.descendants(int(worker["pid"])))
+        if ref is not None:
+            ray.cancel(ref, force=force, recursive=True)
+            ray.wait([ref], timeout=30)
+        elif worker and liveness.alive(worker):
+            os.kill(int(worker["pid"]), signal.SIGKILL if force else signal.SIGINT)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if RunStatus((read_run_config(folder) or config)["status"]).is_final:
+                break
+            if worker is None or not liveness.alive(worker):
+                self.settle(folder, config, "cancelled")
+                break
+            time.sleep(0.05)
+        return {"ok": True, "message": "cancelled"}
+
+    def alive(self, identity: dict[str, Any]) -> bool | None:
+        return liveness.alive(identity)
+
+
+def _resources(resources: dict[str, float]) -> str:
+    shown = {k: v for k, v in resources.items() if not k.startswith(("node:", "object_store"))}
+    return ", ".join(f"{k}={v:g}" for k, v in sorted(shown.items())) or "nothing"

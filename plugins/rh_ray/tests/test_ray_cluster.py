@@ -1,0 +1,94 @@
+"""What the Ray executor adds to the contract: resources, scheduling limits, many Runs."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+import rhcore as rh
+from rh_ray.executor import UnschedulableError
+from rhcore.testing.executor import _wait_for, sleeper, summer
+
+
+def cpus_seen(_=None):
+    import ray
+
+    return ray.get_runtime_context().get_assigned_resources().get("CPU", 0)
+
+
+@pytest.fixture
+def grid(ray_head):
+    return rh.cluster(name="grid", kind="ray", address=ray_head)
+
+
+def test_resources_pass_through_to_ray(grid):
+    f = rh.function(cpus_seen, system=grid)
+    assert f(run_name="one_cpu") == 1
+    assert f(num_cpus=2, run_name="two_cpus") == 2
+    assert f.options(num_cpus=0.5)(run_name="half") == 0.5
+    assert grid.get_run("two_cpus").inputs() == {"args": [], "kwargs": {}}  # options are not inputs
+
+
+def test_a_request_larger_than_the_cluster_fails_at_once(grid):
+    f = rh.function(summer, system=grid)
+    started = time.monotonic()
+    with pytest.raises(UnschedulableError, match="asks for 64 CPU.*has 2 in all"):
+        f.run(1, 2, num_cpus=64, run_name="too_big")
+    with pytest.raises(UnschedulableError, match="asks for 1 GPU"):
+        f(1, 2, num_gpus=1)
+    assert time.monotonic() - started < 5
+
+
+def test_a_run_ray_cannot_place_in_time_ends_in_error(grid):
+    blocker = rh.function(sleeper, system=grid).run(20, num_cpus=2, run_name="blocker")
+    _wait_for(lambda: (blocker.refresh().worker or {}).get("job"), what="the blocker to start")
+    waiting = rh.function(summer, system=grid).run(1, 1, num_cpus=2, scheduling_timeout=1.5,
+                                                  run_name="starved")
+    _wait_for(lambda: waiting.refresh().status.is_final, 20, "the starved Run to fail")
+    assert waiting.status is rh.RunStatus.ERROR
+    assert "could not place it within its scheduling timeout" in waiting.error
+    grid.cancel("blocker", force=True)
+
+
+def test_options_of_another_executor_are_refused():
+    with pytest.raises(TypeError, match="takes no option num_cpus"):
+        rh.function(summer).options(num_cpus=2)
+
+
+def test_address_auto_joins_the_running_cluster(ray_head, monkeypatch):
+    monkeypatch.setenv("RAY_ADDRESS", ray_head)
+    auto = rh.cluster(name="here", kind="ray", address="auto")
+    assert rh.function(summer, system=auto)(2, 2) == 4
+
+
+def test_unreachable_cluster_fails_in_seconds():
+    script = (
+        "import rhcore as rh\n"
+        "from rhcore.testing.executor import summer\n"
+        "nowhere = rh.cluster(name='nowhere', kind='ray', address='127.0.0.1:1')\n"
+        "try:\n"
+        "    rh.function(summer, system=nowhere)(1, 1)\n"
+        "except rh.RhcoreError as exc:\n"
+        "    print(exc)\n"
+    )
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert "Cannot reach the Ray cluster of 'nowhere' at '127.0.0.1:1'" in done.stdout, done.stderr
+    assert time.monotonic() - started < 20
+
+
+def test_a_thousand_tiny_runs_each_with_its_folder(grid):
+    runs = rh.function(summer, system=grid).map(((i, 1) for i in range(1000)), run_name_prefix="tiny")
+    deadline = time.monotonic() + 300
+    pending = list(runs)
+    while pending and time.monotonic() < deadline:
+        pending = [r for r in pending if not r.refresh().status.is_final]
+        time.sleep(0.2)
+    assert not pending
+    assert [r.result() for r in runs] == [i + 1 for i in range(1000)]
+    store = os.path.expanduser("~/.rh/logs")
+    assert sum(1 for name in os.listdir(store) if name.startswith("tiny-")) == 1000
