@@ -12,6 +12,7 @@ import base64
 import hashlib
 import inspect
 import logging
+import os
 import pickle
 import sys
 import sysconfig
@@ -336,13 +337,26 @@ def pickle_function(fn: Callable, *, remote: bool) -> bytes:
 def _needs_value(module: types.ModuleType, remote: bool) -> bool:
     if module.__name__ == "__main__":
         return False  # cloudpickle already pickles __main__ by value
-    if module.__name__ == "__mp_main__":
-        return True
-    if not remote:
-        return False
     path = getattr(module, "__file__", None) or ""
-    return bool(path) and not any(part in path for part in ("site-packages", "dist-packages")) \
-        and not path.startswith(sysconfig.get_paths()["stdlib"])
+    if not path:
+        return False  # built in: importable anywhere
+    if remote:
+        installed = any(part in path for part in ("site-packages", "dist-packages"))
+        return not installed and not path.startswith(sysconfig.get_paths()["stdlib"])
+    return not _importable_by_name(module, path)
+
+
+def _importable_by_name(module: types.ModuleType, path: str) -> bool:
+    """Whether ``import <module name>`` finds this file through ``sys.path`` (a module
+    loaded another way — ``__mp_main__``, pytest's importlib mode — is not)."""
+    relative = os.path.join(*module.__name__.split("."))
+    candidates = (relative + ".py", os.path.join(relative, "__init__.py"))
+    real = os.path.realpath(path)
+    for entry in sys.path:
+        base = entry or os.getcwd()
+        if any(os.path.realpath(os.path.join(base, c)) == real for c in candidates):
+            return True
+    return False
 
 
 def _as_cluster(system: Cluster | str | None) -> Cluster:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import collections
 import contextlib
+import ctypes
 import importlib
 import io
 import json
@@ -47,6 +48,7 @@ INLINE_RESULT_LIMIT = 1 << 20
 """Results up to this size travel back to a waiting caller with the outcome; larger ones
 are read from the Run's folder."""
 
+PR_SET_PDEATHSIG = 1
 HEARTBEAT_SECONDS = 10.0
 CANCEL_GRACE_SECONDS = 5.0
 CANCEL_MARKER = ".cancel"
@@ -255,8 +257,8 @@ def _output_to(logs: tuple[LogFile, LogFile]) -> Iterator[None]:
     saved = (os.dup(1), os.dup(2), sys.stdout, sys.stderr)
     os.dup2(logs[0].fileno(), 1)
     os.dup2(logs[1].fileno(), 2)
-    sys.stdout = _text_stream(1, None)
-    sys.stderr = _text_stream(2, None)
+    sys.stdout = _text_stream(1)
+    sys.stderr = _text_stream(2)
     try:
         yield
     finally:
@@ -284,6 +286,7 @@ def _job_process(job: dict[str, Any], out_w: int, err_w: int, status_w: int) -> 
     code = 0
     try:
         os.setpgid(0, 0)  # its own process group (the server sets it too: no race with a cancel)
+        _die_with_parent()
         devnull = os.open(os.devnull, os.O_RDONLY)
         os.dup2(devnull, 0)
         os.dup2(out_w, 1)
@@ -293,9 +296,8 @@ def _job_process(job: dict[str, Any], out_w: int, err_w: int, status_w: int) -> 
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)
         sys.stdin = io.TextIOWrapper(io.FileIO(0, "r", closefd=False))
-        folder, config = job_folder(job), job.get("config") or {}
-        sys.stdout = _text_stream(1, _fallback(folder, config.get("stdout_file")))
-        sys.stderr = _text_stream(2, _fallback(folder, config.get("stderr_file")))
+        sys.stdout = _text_stream(1)
+        sys.stderr = _text_stream(2)
         if job.get("cwd"):
             try:
                 os.chdir(job["cwd"])
@@ -306,12 +308,7 @@ def _job_process(job: dict[str, Any], out_w: int, err_w: int, status_w: int) -> 
             settings.configure(registry=job["registry"]["url"], data_config=job["registry"]["data_config"])
         outcome = execute(job)
         code = 0 if outcome["ok"] else 1
-        try:
-            os.write(status_w, encode(outcome))
-        except BrokenPipeError:  # the server is gone: finish the Run ourselves
-            folder = job_folder(job)
-            if folder is not None:
-                finish(folder, job["config"], outcome)
+        _write_all(status_w, encode(outcome))
     except BaseException:
         code = 70
         try:
@@ -322,36 +319,27 @@ def _job_process(job: dict[str, Any], out_w: int, err_w: int, status_w: int) -> 
         os._exit(code)
 
 
-class _ServerPipe(io.RawIOBase):
-    """A job's fd 1 or 2 (a pipe to the server). Should the server die, the fd is moved
-    onto the Run's log file (or /dev/null), so the job — and what it started later — keeps
-    running instead of failing on a broken pipe."""
-
-    def __init__(self, fd: int, fallback: str | None):
-        super().__init__()
-        self.fd, self.fallback = fd, fallback
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data: Any) -> int:
-        try:
-            return os.write(self.fd, data)
-        except BrokenPipeError:
-            target = os.open(self.fallback or os.devnull, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
-            os.dup2(target, self.fd)
-            os.close(target)
-            return os.write(self.fd, data)
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
-def _fallback(folder: Folder | None, name: str | None) -> str | None:
-    return folder.join(name) if folder is not None and folder.is_local and name else None
+def _die_with_parent() -> None:
+    """A job dies with its server (Linux): a killed worker takes its Runs with it, and their
+    Runs are seen as ERROR, rather than living on with no one to record how they end."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: jobs outlive a killed server
+        return
+    if os.getppid() == 1:  # the server died before the line above
+        os._exit(1)
 
 
-def _text_stream(fd: int, fallback: str | None) -> io.TextIOWrapper:
+def _text_stream(fd: int) -> io.TextIOWrapper:
     return io.TextIOWrapper(
-        io.BufferedWriter(_ServerPipe(fd, fallback)),
-        encoding="utf-8", errors="backslashreplace", line_buffering=True,
+        io.FileIO(fd, "w", closefd=False), encoding="utf-8", errors="backslashreplace", line_buffering=True
     )
 
 
@@ -405,11 +393,8 @@ class Server:
     def send(self, message: dict[str, Any]) -> None:
         if self.write_fd < 0:
             return
-        data = encode(message)
         try:
-            while data:
-                written = os.write(self.write_fd, data)
-                data = data[written:]
+            _write_all(self.write_fd, encode(message))
         except OSError:  # the client is gone; jobs still finish and record themselves
             self.write_fd = -1
 

@@ -116,13 +116,15 @@ def test_reboot_is_seen_as_error():
     assert "rebooted" in run.error
 
 
-def test_a_killed_worker_server_still_finishes_the_run():
+def test_a_killed_worker_server_takes_its_runs_with_it():
     cluster = rh.cluster(name="fragile", max_parallel=2)
-    run = rh.function(sleeper, system=cluster).run(1.0, run_name="orphan_job")
+    run = rh.function(sleeper, system=cluster).run(30, run_name="orphan_job")
     _wait_for(lambda: (run.refresh().worker or {}).get("job"))
+    job = run.worker["job"]
     os.kill(run.worker["server"]["pid"], signal.SIGKILL)
-    _wait_for(lambda: run.refresh().status.is_final, what="the orphaned job to finish")
-    assert run.status is rh.RunStatus.COMPLETED and run.result() == 1.0
+    _wait_for(lambda: run.refresh().status.is_final, what="the Run to notice its worker died")
+    assert run.status is rh.RunStatus.ERROR and "died" in run.error
+    assert not liveness.alive(job)
     assert rh.function(summer, system=cluster)(2, 2) == 4  # a new server is started
 
 
@@ -163,3 +165,37 @@ def test_warm_calls_reuse_one_server():
         f(1, 1, stream_logs=False)
     assert (time.perf_counter() - started) / 10 < 0.1
     assert f.system.executor.server_identity == server
+
+
+IMPORTLIB_MODE_TEST = '''
+import rhcore as rh
+
+class Boom(Exception):
+    pass
+
+def double(x):
+    return 2 * x
+
+def explode():
+    raise Boom("kaboom")
+
+def test_functions_of_a_module_imported_by_path():
+    assert rh.function(double)(21, run_name="dbl") == 42
+    try:
+        rh.function(explode)()
+    except Boom as exc:
+        assert "kaboom" in str(exc)
+    else:
+        raise AssertionError("no Boom")
+'''
+
+
+def test_functions_from_modules_the_worker_cannot_import_by_name(tmp_path):
+    """pytest's importlib mode loads test modules by path: their functions travel by value."""
+    (tmp_path / "test_by_path.py").write_text(IMPORTLIB_MODE_TEST)
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--import-mode=importlib",
+         str(tmp_path / "test_by_path.py")],
+        capture_output=True, text=True, cwd=tmp_path, timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
