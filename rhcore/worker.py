@@ -21,6 +21,7 @@ import argparse
 import collections
 import contextlib
 import ctypes
+import functools
 import importlib
 import io
 import json
@@ -94,9 +95,15 @@ def execute(job: dict[str, Any]) -> dict[str, Any]:
     return outcome
 
 
+@functools.lru_cache(maxsize=64)
+def _function(pickled: bytes) -> Any:
+    """The function a job runs, unpickled once per process that runs many jobs."""
+    return cloudpickle.loads(pickled)
+
+
 def _execute_function(job: dict[str, Any], folder: Folder | None) -> dict[str, Any]:
     try:
-        fn = cloudpickle.loads(job["fn"])
+        fn = _function(job["fn"])
         args, kwargs = cloudpickle.loads(job["inputs"])
         value = fn(*args, **kwargs)
         data = cloudpickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
@@ -176,12 +183,19 @@ def publish(folder: Folder, config: dict[str, Any]) -> None:
 
 
 def finish(
-    folder: Folder, config: dict[str, Any], outcome: dict[str, Any] | None, *, death: str = ""
+    folder: Folder,
+    config: dict[str, Any],
+    outcome: dict[str, Any] | None,
+    *,
+    death: str = "",
+    cancelled: bool | None = None,
 ) -> dict[str, Any]:
     """Publish the final config of a job's Run from its ``outcome`` (None: the job process
-    died; ``death`` says how). A cancel request recorded in the folder makes it CANCELLED."""
+    died; ``death`` says how). A cancel request recorded in the folder (looked up unless
+    ``cancelled`` says) makes it CANCELLED."""
     config = dict(config)
-    cancelled = folder.has(CANCEL_MARKER)
+    if cancelled is None:
+        cancelled = folder.has(CANCEL_MARKER)
     if outcome is not None and outcome.get("ok") and not outcome.get("run_error"):
         status = RunStatus.COMPLETED
     elif cancelled:
@@ -218,8 +232,8 @@ def run_in_process(job: dict[str, Any], *, identity: dict[str, Any] | None = Non
     folder = job_folder(job)
     if folder is None:
         return execute(job)
-    folder.mkdir()
     if not job.get("config"):  # a call without a Run whose caller streams: logs only
+        folder.mkdir()
         logs = (LogFile(folder, STREAM_FILES[0]), LogFile(folder, STREAM_FILES[1]))
         try:
             with _output_to(logs), _registry_of(job):
@@ -243,9 +257,10 @@ def run_in_process(job: dict[str, Any], *, identity: dict[str, Any] | None = Non
     finally:
         for log in logs:
             log.close()
-        if folder.has(CANCEL_MARKER):  # a cancel stops what the job started, too
+        cancelled = folder.has(CANCEL_MARKER)
+        if cancelled:  # a cancel stops what the job started, too
             liveness.kill_all(liveness.descendants(os.getpid(), started_since=started))
-    finish(folder, config, outcome)
+    finish(folder, config, outcome, cancelled=cancelled)
     return outcome
 
 
