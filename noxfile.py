@@ -1,6 +1,6 @@
 """The test matrix: one session per distribution, each starting only the servers it needs.
 
-    nox            # every test session (what CI runs)
+    nox            # lint and every test session (what CI runs)
     nox -s core    # the core and the file system
     nox -s ray     # plugins/rh_ray against a local Ray head
     nox -s demo    # the quickstart on a fresh install
@@ -12,8 +12,15 @@ from __future__ import annotations
 import nox
 
 nox.options.default_venv_backend = "uv|virtualenv"
-nox.options.sessions = ["core", "ray", "demo"]
+nox.options.sessions = ["lint", "core", "ray", "demo"]
 nox.options.error_on_missing_interpreters = False
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff over every package, test and script."""
+    session.install("ruff")
+    session.run("ruff", "check", ".")
 
 
 @nox.session

@@ -63,7 +63,8 @@ def main() -> None:
     row("f(1, 2, run_name=...) warm, recorded", timed(lambda: f(1, 2, run_name="bench_named")))
 
     f.get_or_call(1, 2, run_name="bench_hit")
-    hit, _ = row("f.get_or_call(...) cache hit", timed(lambda: f.get_or_call(1, 2, run_name="bench_hit"), 3000))
+    hit, _ = row("f.get_or_call(...) cache hit",
+                 timed(lambda: f.get_or_call(1, 2, run_name="bench_hit"), 3000))
     memory = joblib.Memory(os.path.join(root, "joblib"), verbose=0)
     cached = memory.cache(summer)
     counter = iter(range(10**9))

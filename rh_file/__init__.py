@@ -7,7 +7,7 @@ through its ``rhcore`` entry point, like any third-party plugin — a template f
 from __future__ import annotations
 
 import os
-from typing import Callable
+from collections.abc import Callable
 
 import fsspec
 

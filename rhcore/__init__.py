@@ -12,28 +12,28 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from rhcore.blob import Blob, blob
+from rhcore.cluster import Cluster, cluster
 from rhcore.errors import (
     CorruptConfigError,
-    RunCancelledError,
-    RunFailedError,
-    WorkerDiedError,
     IllegalTransitionError,
     InvalidNameError,
     ReadOnlySystemError,
     ResourceNotFoundError,
     RhcoreError,
+    RunCancelledError,
     RunExistsError,
+    RunFailedError,
     RunNotFoundError,
     StorageError,
     UnknownSystemError,
+    WorkerDiedError,
 )
-from rhcore.blob import Blob, blob
-from rhcore.cluster import Cluster, cluster
 from rhcore.folder import Folder
 from rhcore.function import Function, function
+from rhcore.plugins import hookimpl
 from rhcore.provenance import Lineage
 from rhcore.provenance import graph as lineage
-from rhcore.plugins import hookimpl
 from rhcore.resources import exists, load
 from rhcore.run import Run, run
 from rhcore.settings import configure
@@ -45,28 +45,28 @@ __all__ = [
     "CorruptConfigError",
     "Folder",
     "Function",
-    "RunCancelledError",
-    "RunFailedError",
-    "WorkerDiedError",
-    "Lineage",
-    "blob",
-    "cluster",
-    "function",
     "IllegalTransitionError",
     "InvalidNameError",
+    "Lineage",
     "ReadOnlySystemError",
     "ResourceNotFoundError",
     "RhcoreError",
     "Run",
+    "RunCancelledError",
     "RunExistsError",
+    "RunFailedError",
     "RunNotFoundError",
     "RunStatus",
     "RunType",
     "StorageError",
     "UnknownSystemError",
+    "WorkerDiedError",
     "__version__",
+    "blob",
+    "cluster",
     "configure",
     "exists",
+    "function",
     "hookimpl",
     "lineage",
     "load",

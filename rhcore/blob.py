@@ -15,12 +15,13 @@ from rhcore import layout, provenance, resources
 from rhcore.folder import Folder
 from rhcore.plugins import get_plugins
 from rhcore.registry import get_registry
+from rhcore.resources import Resource
 from rhcore.secrets import redact
 
 _UNSET = object()
 
 
-class Blob:
+class Blob(Resource):
     """Data at ``path`` on ``system``, pickled (cloudpickle) so any object round-trips."""
 
     RESOURCE_TYPE = "blob"
@@ -41,7 +42,8 @@ class Blob:
         if path is None:
             if not get_plugins().system(self.system).capabilities.local_paths:
                 raise ValueError(f"A blob on {self.system!r} needs a path (e.g. 'bucket/blobs/name')")
-            path = str(layout.rh_home() / "blobs" / (self.name or layout.new_run_name().replace("run-", "blob-")))
+            file_name = self.name or layout.new_run_name().replace("run-", "blob-")
+            path = str(layout.rh_home() / "blobs" / file_name)
         folder = Folder(os.path.dirname(os.fspath(path)) or ".", self.system, self.data_config)
         self._folder = folder
         self._file = posixpath.basename(os.fspath(path).rstrip("/"))
@@ -101,37 +103,24 @@ class Blob:
         return Blob(self.data, self.name, system, path, data_config).write()
 
     @property
-    def config(self) -> dict[str, Any]:
-        """What :meth:`save` stores (no secrets)."""
+    def registry_entry(self) -> dict[str, Any]:
+        """Where the blob is (no secrets): what :meth:`save` stores."""
         return {
             "resource_type": self.RESOURCE_TYPE,
             "name": self.name,
             "system": self.system,
             "path": self.path,
             "data_config": redact(self.data_config),
-            "saved_by": provenance.saver(),
         }
 
-    def save(self, name: str | None = None, overwrite: bool = True) -> Blob:
-        """Record the blob in the registry (writing its data first if it was not yet)."""
-        if name is not None:
-            self.name = layout.validate_name(name, kind="blob")
-        if self.name is None:
-            raise ValueError("A blob needs a name to be saved: b.save('my_blob')")
+    def _before_save(self) -> None:
         if self._data is not _UNSET and not self.exists_in_system():
             self.write()
-        get_registry().put(self.name, self.config, overwrite=overwrite)
-        provenance.saved(self.name)
-        return self
-
-    def delete_configs(self) -> None:
-        """Remove the blob's registry entry (its data stays)."""
-        if self.name is not None:
-            provenance.warn_if_used(self.name)
-            get_registry().delete(self.name)
 
     @classmethod
-    def from_config(cls, config: dict[str, Any], dryrun: bool = False, data_config: dict | None = None) -> Blob:
+    def from_config(
+        cls, config: dict[str, Any], dryrun: bool = False, data_config: dict | None = None
+    ) -> Blob:
         stored = dict(config.get("data_config") or {})
         stored.update(data_config or {})
         return cls(name=config.get("name"), system=config.get("system", "file"), path=config["path"],

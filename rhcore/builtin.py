@@ -3,7 +3,8 @@ plugin's: the log destinations ``file`` and ``stream``, and the ``local`` cluste
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from rhcore.logfiles import LogFile
 from rhcore.plugins import ExecutorSpec, LogSinkSpec, hookimpl

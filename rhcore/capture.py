@@ -19,7 +19,8 @@ import io
 import logging
 import sys
 import threading
-from typing import Any, BinaryIO, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any, BinaryIO
 
 STREAMS = ("stdout", "stderr")
 
@@ -170,7 +171,8 @@ class _Capture:
 
 def _stream_handlers() -> Iterable[logging.StreamHandler]:
     loggers: list[logging.Logger] = [logging.getLogger()]
-    loggers += [lg for lg in list(logging.Logger.manager.loggerDict.values()) if isinstance(lg, logging.Logger)]
+    known = list(logging.Logger.manager.loggerDict.values())
+    loggers += [lg for lg in known if isinstance(lg, logging.Logger)]
     seen: set[int] = set()
     for lg in loggers:
         for handler in list(lg.handlers):

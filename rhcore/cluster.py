@@ -14,7 +14,8 @@ import shlex
 import threading
 import time
 import warnings
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import fsspec.core
 
@@ -30,6 +31,7 @@ from rhcore.plugins import get_plugins
 from rhcore.protocol import JobHandle
 from rhcore.registry import get_registry
 from rhcore.remote import unpack_exception
+from rhcore.resources import Resource
 from rhcore.run import Run, read_run_config
 from rhcore.secrets import redact
 from rhcore.status import RunStatus, RunType
@@ -38,7 +40,7 @@ _executors: dict[tuple, Any] = {}
 _executors_lock = threading.Lock()
 
 
-class Cluster:
+class Cluster(Resource):
     """A place that executes work: this machine, SSH hosts, a Ray cluster."""
 
     RESOURCE_TYPE = "cluster"
@@ -257,8 +259,9 @@ class Cluster:
     # -- saving -----------------------------------------------------------------------------
 
     @property
-    def config(self) -> dict[str, Any]:
-        """How to reach this cluster, without secrets (what :meth:`save` stores)."""
+    def registry_entry(self) -> dict[str, Any]:
+        """How to reach this cluster, without secrets: what :meth:`save` stores, so
+        ``rh.cluster(name)`` finds it."""
         return {
             "resource_type": self.RESOURCE_TYPE,
             "name": self.name,
@@ -267,16 +270,7 @@ class Cluster:
             "data_config": redact(self.data_config),
             "max_parallel": self.max_parallel,
             "settings": redact(self.settings),
-            "saved_by": provenance.saver(),
         }
-
-    def save(self, name: str | None = None, overwrite: bool = True) -> Cluster:
-        """Record the cluster in the registry so ``rh.cluster(name)`` finds it."""
-        if name is not None:
-            self.name = layout.validate_name(name, kind="cluster")
-        get_registry().put(self.name, self.config, overwrite=overwrite)
-        provenance.saved(self.name)
-        return self
 
     @classmethod
     def from_config(cls, config: dict[str, Any], dryrun: bool = False) -> Cluster:

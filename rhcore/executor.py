@@ -70,7 +70,7 @@ class Executor(abc.ABC):
     def alive(self, identity: dict[str, Any]) -> bool | None:
         """Whether a process (a worker of this cluster) is running; None if unknowable."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - most executors hold nothing to release
         """Release connections; running work finishes on its own."""
 
 
@@ -162,7 +162,7 @@ class LocalExecutor(ServerExecutor):
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in [os.getcwd(), *sys.path] if p)
         env.pop("PYTHONSTARTUP", None)
-        errors = tempfile.TemporaryFile()
+        errors = tempfile.TemporaryFile()  # noqa: SIM115 - the server's stderr, for its lifetime
         command = [sys.executable, "-m", "rhcore.worker", "serve"]
         if self.cluster.max_parallel:
             command += ["--max-parallel", str(self.cluster.max_parallel)]

@@ -12,7 +12,8 @@ import contextlib
 import os
 import posixpath
 import secrets as _random
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import fsspec.callbacks

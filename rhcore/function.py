@@ -18,7 +18,8 @@ import sys
 import sysconfig
 import time
 import types
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import cloudpickle
 
@@ -28,6 +29,7 @@ from rhcore.cluster import cluster as load_cluster
 from rhcore.errors import ResourceNotFoundError, RunCancelledError, RunFailedError
 from rhcore.folder import Folder
 from rhcore.registry import get_registry
+from rhcore.resources import Resource
 from rhcore.run import Run, _from_registry, read_run_config, worker_verdict
 from rhcore.status import RunStatus
 
@@ -36,7 +38,7 @@ logger = logging.getLogger("rhcore")
 LATEST = "latest"
 
 
-class Function:
+class Function(Resource):
     """A callable bound to the cluster that runs it."""
 
     RESOURCE_TYPE = "function"
@@ -282,32 +284,16 @@ class Function:
                         options=self.run_options)
 
     @property
-    def config(self) -> dict[str, Any]:
-        """What :meth:`save` stores: the pickled function and its cluster (no secrets)."""
+    def registry_entry(self) -> dict[str, Any]:
+        """The pickled function and its cluster (no secrets): what :meth:`save` stores, so
+        ``rh.function(name=...)`` loads it."""
         return {
             "resource_type": self.RESOURCE_TYPE,
             "name": self.name,
             "fn_name": self.fn_name,
             "fn_pickle": base64.b64encode(self.pickled).decode(),
-            "system": self.system.config,
-            "saved_by": provenance.saver(),
+            "system": self.system.registry_entry,
         }
-
-    def save(self, name: str | None = None, overwrite: bool = True) -> Function:
-        """Record the function in the registry, so ``rh.function(name=...)`` loads it."""
-        if name is not None:
-            self.name = layout.validate_name(name, kind="function")
-        if self.name is None:
-            raise ValueError("A function needs a name to be saved: f.save('my_function')")
-        get_registry().put(self.name, self.config, overwrite=overwrite)
-        provenance.saved(self.name)
-        return self
-
-    def delete_configs(self) -> None:
-        """Remove the function's registry entry; warns if Runs loaded it."""
-        if self.name is not None:
-            provenance.warn_if_used(self.name)
-            get_registry().delete(self.name)
 
     @classmethod
     def from_config(cls, config: dict[str, Any], dryrun: bool = False) -> Function:

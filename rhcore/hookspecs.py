@@ -17,7 +17,8 @@ Hooks take keyword arguments only; a hook implementation may accept any subset o
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import pluggy
 

@@ -13,7 +13,8 @@ they read is the attempt they are waiting for.
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from rhcore import layout, liveness
 from rhcore.folder import Folder

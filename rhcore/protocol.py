@@ -18,7 +18,8 @@ import pickle
 import struct
 import sys
 import threading
-from typing import Any, BinaryIO, Callable
+from collections.abc import Callable
+from typing import Any, BinaryIO
 
 from rhcore.errors import RhcoreError
 

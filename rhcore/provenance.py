@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import os
 import warnings
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import attrs
 
@@ -37,10 +38,10 @@ def saved(name: str) -> None:
             run.downstream_artifacts.append(name)
 
 
-def saver() -> str | None:
-    """The name of the innermost active Run (what an artifact saved now was saved by)."""
-    run = context.current_run()
-    return run.name if run is not None else None
+def saver(exclude: object = None) -> str | None:
+    """The name of the innermost active Run other than ``exclude`` (what an artifact saved
+    now was saved by)."""
+    return next((r.name for r in reversed(context.active_runs()) if r is not exclude), None)
 
 
 @attrs.frozen
@@ -73,7 +74,8 @@ class Lineage:
         kinds = {n.name: n.kind for n in self.nodes}
         lines = [f"{self.root} ({kinds.get(self.root, 'unknown')})"]
         for label, names in (("came from", self.upstream()), ("fed", self.downstream())):
-            lines.append(f"  {label}: " + (", ".join(f"{n} ({kinds.get(n, '?')})" for n in names) or "nothing recorded"))
+            described = ", ".join(f"{n} ({kinds.get(n, '?')})" for n in names)
+            lines.append(f"  {label}: {described or 'nothing recorded'}")
         return "\n".join(lines)
 
     def to_mermaid(self) -> str:
@@ -93,9 +95,10 @@ class Lineage:
         for node in self.nodes:
             shape = "ellipse" if node.kind == "run" else "box"
             style = ", style=bold" if node.name == self.root else ""
-            lines.append(f'    "{_dot(node.name)}" [label="{_dot(node.name)}\\n{node.kind}", shape={shape}{style}];')
+            name = _dot(node.name)
+            lines.append(f'    "{name}" [label="{name}\\n{node.kind}", shape={shape}{style}];')
         lines += [f'    "{_dot(a)}" -> "{_dot(b)}";' for a, b in self.edges]
-        return "\n".join(lines + ["}"]) + "\n"
+        return "\n".join([*lines, "}"]) + "\n"
 
 
 def _dot(text: str) -> str:

@@ -29,6 +29,7 @@ from rhcore.errors import (
 from rhcore.folder import Folder
 from rhcore.plugins import get_plugins
 from rhcore.registry import get_registry
+from rhcore.resources import Resource
 from rhcore.secrets import redact
 from rhcore.status import RunStatus, RunType, check_transition
 
@@ -59,7 +60,7 @@ def _version() -> str:
     return __version__
 
 
-class Run:
+class Run(Resource):
     """A record of one function call, command or ``with`` block, living in a folder.
 
     Create Runs with :func:`run` (``rh.run``), which also loads existing ones; construct
@@ -110,7 +111,8 @@ class Run:
         self.upstream_artifacts: list = list(upstream_artifacts or [])
         self.downstream_artifacts: list = list(downstream_artifacts or [])
         self.error = None if error is None else str(error)
-        self.error_traceback = error_traceback if error_traceback is not None else kwargs.pop("traceback", None)
+        runhouse_traceback = kwargs.pop("traceback", None)  # the key Runhouse's registry used
+        self.error_traceback = error_traceback if error_traceback is not None else runhouse_traceback
         self.attempt: int | None = kwargs.pop("attempt", None)
         self.worker: dict | None = kwargs.pop("worker", None)
         self.inputs_digest: str | None = kwargs.pop("inputs_digest", None)
@@ -438,20 +440,11 @@ class Run:
             self.name = layout.validate_name(name)
             if not self.dryrun and self.folder.has(layout.CONFIG_FILE):
                 self._publish_config()
-        from rhcore import provenance
+        return super().save(overwrite=overwrite)
 
-        config = self.config_for_rns
-        config["saved_by"] = next((r.name for r in reversed(context.active_runs()) if r is not self), None)
-        get_registry().put(self.name, config, overwrite=overwrite)
-        provenance.saved(self.name)
-        return self
-
-    def delete_configs(self) -> None:
-        """Remove the Run's registry entry (its folder stays); warns if Runs loaded it."""
-        from rhcore import provenance
-
-        provenance.warn_if_used(self.name)
-        get_registry().delete(self.name)
+    @property
+    def registry_entry(self) -> dict[str, Any]:
+        return self.config_for_rns
 
     def to(
         self,
@@ -472,9 +465,9 @@ class Run:
         dest, dest_cluster = place(self.name, system, path, data_config, self.run_type)
         if dest.system == self.folder.system and dest.path == self.folder.path:
             raise ValueError(f"Run {self.name!r} is already at {dest.system}:{dest.path}")
-        if self.run_type is RunType.FUNCTION_RUN and self.status is RunStatus.COMPLETED:
-            if not self.folder.has(layout.RESULT_FILE):
-                raise FileNotFoundError(
+        finished_function = self.run_type is RunType.FUNCTION_RUN and self.status is RunStatus.COMPLETED
+        if finished_function and not self.folder.has(layout.RESULT_FILE):
+            raise FileNotFoundError(
                     f"Run {self.name!r} has no result at "
                     f"{self.folder.system}:{self.folder.join(layout.RESULT_FILE)}: nothing to copy"
                 )

@@ -9,7 +9,8 @@ through :func:`scrub`, so no secret reaches disk, a log or a traceback text.
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 _SECRET_KEY = re.compile(
     r"(^key$|secret|token|passw|passphrase|credential|connection_?string|sas|account_?key"

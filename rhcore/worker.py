@@ -33,7 +33,8 @@ import subprocess
 import sys
 import time
 import traceback
-from typing import Any, Iterable, Iterator
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 import cloudpickle
 
@@ -79,10 +80,7 @@ def execute(job: dict[str, Any]) -> dict[str, Any]:
     if run is not None:
         context.push(run)
     try:
-        if job["kind"] == "commands":
-            outcome = _execute_commands(job)
-        else:
-            outcome = _execute_function(job, folder)
+        outcome = _execute_commands(job) if job["kind"] == "commands" else _execute_function(job, folder)
     finally:
         if run is not None:
             context.pop(run)
@@ -584,8 +582,8 @@ class Server:
             return
         status = RunStatus(config["status"])
         if status.is_final:
-            self.send({"op": "reply", "id": reply_id, "ok": False,
-                       "message": f"Run {config.get('name')!r} already ended ({status.value}); nothing to cancel"})
+            message = f"Run {config.get('name')!r} already ended ({status.value}); nothing to cancel"
+            self.send({"op": "reply", "id": reply_id, "ok": False, "message": message})
             return
         folder.write_bytes(CANCEL_MARKER, layout.now_iso().encode())
         mine = next((j for j in [*self.queue, *self.running.values()] if _same(j.folder, folder)), None)
@@ -680,7 +678,7 @@ def serve(max_parallel: int) -> None:
     devnull = os.open(os.devnull, os.O_RDWR)
     os.dup2(devnull, 0)
     os.dup2(devnull, 1)
-    sys.stdout = open(os.devnull, "w")
+    sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - for the server's lifetime
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     Server(read_fd, write_fd, max_parallel).serve()
 

@@ -52,8 +52,8 @@ def test_unsaved_name_gives_an_empty_blob_to_write():
 
 
 def test_blob_on_an_object_store_needs_a_path():
-    from tests import memory_plugin
     from rhcore import plugins
+    from tests import memory_plugin
 
     plugins.register(memory_plugin, name="memory")
     try:

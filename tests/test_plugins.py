@@ -130,7 +130,7 @@ def test_a_misspelt_hook_is_an_error(clean_registrations):
         pass
 
     plugins.register(plugin_module("typo", rhcore_register_sytems=rhcore_register_sytems), "typo")
-    with pytest.raises(PluginError, match="typo.*rhcore_register_sytems"):
+    with pytest.raises(PluginError, match=r"typo.*rhcore_register_sytems"):
         plugins.get_plugins()
 
 

@@ -88,7 +88,7 @@ def _ended(run):
 
 
 def _remote_pid_alive(cluster, pid: int) -> bool:
-    (code, out, _), = cluster.run([f"kill -0 {pid} 2>/dev/null && echo alive || echo gone"])
+    ((_, out, _),) = cluster.run([f"kill -0 {pid} 2>/dev/null && echo alive || echo gone"])
     return out.strip() == "alive"
 
 
@@ -248,7 +248,8 @@ class ExecutorContract:
         rh.function(chatty, system=cluster).run(5, 0.2, run_name=run_name)
         assert cluster.get(run_name, stream_logs=True) == 5
         shown = capsys.readouterr().out
-        assert [f"line {i}" for i in range(5)] == [line for line in shown.splitlines() if line.startswith("line")]
+        printed = [line for line in shown.splitlines() if line.startswith("line")]
+        assert printed == [f"line {i}" for i in range(5)]
 
     def test_logs_are_written_while_the_run_goes(self, cluster):
         run = rh.function(chatty, system=cluster).run(40, 0.1, run_name=self.name("live"))
@@ -314,7 +315,7 @@ class ExecutorContract:
 
     def test_run_python(self, cluster):
         run_name = self.name("py")
-        ((code, out, err),) = cluster.run_python(["import sys", "print(sys.version_info[0])"],
+        ((code, out, _),) = cluster.run_python(["import sys", "print(sys.version_info[0])"],
                                                  run_name=run_name)
         assert (code, out.strip()) == (0, "3")
         assert cluster.get_run(run_name).stdout() == "3"

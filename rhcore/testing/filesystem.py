@@ -31,7 +31,9 @@ from rhcore.run import read_run_config
 from rhcore.testing.strategies import payloads, run_configs
 
 _fixture_settings = settings(
-    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.differing_executors],
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.differing_executors],
 )
 
 

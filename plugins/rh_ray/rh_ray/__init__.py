@@ -8,7 +8,7 @@ Importing this package does not import Ray: that happens when a Ray cluster is f
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from rhcore import hookimpl
 from rhcore.plugins import ExecutorSpec

@@ -56,7 +56,7 @@ class RayJobHandle:
         self.config = job.get("config")
         self.scratch = scratch
         names = (self.config["stdout_file"], self.config["stderr_file"]) if self.config else STREAM_FILES
-        self.logs = tuple(zip(("out", "err"), names, (sys.stdout, sys.stderr)))
+        self.logs = tuple(zip(("out", "err"), names, (sys.stdout, sys.stderr), strict=True))
 
     def done(self) -> bool:
         ready, _ = ray.wait([self.ref], timeout=0)

@@ -8,9 +8,9 @@ import sys
 import time
 
 import pytest
+from rh_ray.executor import UnschedulableError
 
 import rhcore as rh
-from rh_ray.executor import UnschedulableError
 from rhcore.testing.executor import _wait_for, sleeper, summer
 
 
@@ -36,7 +36,7 @@ def test_resources_pass_through_to_ray(grid):
 def test_a_request_larger_than_the_cluster_fails_at_once(grid):
     f = rh.function(summer, system=grid)
     started = time.monotonic()
-    with pytest.raises(UnschedulableError, match="asks for 64 CPU.*has 2 in all"):
+    with pytest.raises(UnschedulableError, match=r"asks for 64 CPU.*has 2 in all"):
         f.run(1, 2, num_cpus=64, run_name="too_big")
     with pytest.raises(UnschedulableError, match="asks for 1 GPU"):
         f(1, 2, num_gpus=1)
