@@ -107,19 +107,28 @@ def changed_host_message(settings: SSHSettings) -> str:
     )
 
 
+def login_refused_message(settings: SSHSettings) -> str:
+    """Why the server refused the login (which credential, it does not say)."""
+    return f"Cannot log in to {settings.where}: authentication failed (key or password refused)"
+
+
 def connect_error(settings: SSHSettings, exc: BaseException) -> SSHConnectionError:
     """The :class:`SSHConnectionError` for a failure to connect, without secrets."""
     where, timeout = settings.where, settings.timeout
-    if isinstance(exc, HostKeyError):
-        return exc
     if isinstance(exc, (ConnectionRefusedError, paramiko.ssh_exception.NoValidConnectionsError)):
         message = f"Cannot connect to {where}: connection refused (no SSH server listens there)"
-    elif isinstance(exc, (socket.timeout, TimeoutError)):
-        message = f"Cannot connect to {where}: no answer within {timeout:g} s"
+    elif isinstance(exc, (socket.timeout, TimeoutError)) or (
+        # paramiko stops waiting for the handshake after `timeout`, then reports the
+        # missing banner or, when it tries to log in, the missing session.
+        isinstance(exc, paramiko.SSHException)
+        and ("banner" in str(exc) or "No existing session" in str(exc))
+    ):
+        message = (
+            f"Cannot connect to {where}: no SSH answer within {timeout:g} s "
+            "(host unreachable, or no SSH server on that port)"
+        )
     elif isinstance(exc, paramiko.AuthenticationException):
-        message = f"Cannot log in to {where}: authentication failed (key or password refused)"
-    elif isinstance(exc, paramiko.SSHException) and "banner" in str(exc).lower():
-        message = f"Cannot connect to {where}: no SSH server answered within {timeout:g} s"
+        message = login_refused_message(settings)
     elif isinstance(exc, OSError):
         message = f"Cannot connect to {where}: {exc.strerror or exc}"
     else:

@@ -103,6 +103,25 @@ class RunSFTPFileSystem(SFTPFileSystem):
     def _strip_protocol(cls, path: Any) -> str:
         return home_relative(infer_storage_options(str(path))["path"])
 
+    def exists(self, path: str, **kwargs: Any) -> bool:
+        """Whether ``path`` exists. Only "no such file" means no: a host that cannot be
+        reached raises (fsspec's default answers False to any error)."""
+        return self._kind(path) is not None
+
+    def isdir(self, path: str) -> bool:
+        """Whether ``path`` is a folder; raises, like :meth:`exists`, if the host fails."""
+        return self._kind(path) == "directory"
+
+    def isfile(self, path: str) -> bool:
+        """Whether ``path`` is a file; raises, like :meth:`exists`, if the host fails."""
+        return self._kind(path) == "file"
+
+    def _kind(self, path: str) -> str | None:
+        try:
+            return self.info(path)["type"]
+        except FileNotFoundError:
+            return None
+
     def ls(self, path: str, detail: bool = False, **kwargs: Any) -> list:
         path = self._strip_protocol(path)
         stats = [self._decode_stat(s, path) for s in self.ftp.listdir_attr(path)]

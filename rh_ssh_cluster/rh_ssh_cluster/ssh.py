@@ -39,6 +39,7 @@ from rh_ssh_cluster.connection import (
     changed_host_message,
     check_key_files,
     connect_error,
+    login_refused_message,
     unknown_host_message,
 )
 from rh_ssh_cluster.paths import home_relative
@@ -97,9 +98,7 @@ async def open_client(settings: SSHSettings) -> asyncssh.SSHClientConnection:
             changed_host_message(settings) if known else unknown_host_message(settings)
         ) from None
     except asyncssh.PermissionDenied:
-        raise SSHConnectionError(
-            f"Cannot log in to {settings.where}: authentication failed (key or password refused)"
-        ) from None
+        raise SSHConnectionError(login_refused_message(settings)) from None
     except asyncssh.DisconnectError as exc:
         raise SSHConnectionError(
             scrub(f"Cannot connect to {settings.where}: {exc.reason}", settings.secrets)
@@ -192,6 +191,21 @@ class RunSSHFileSystem(SSHFileSystem):
         return await super()._execute(*args, **kwargs)
 
     execute = sync_wrapper(_execute)
+
+    async def _isdir(self, path: str) -> bool:
+        """Whether ``path`` is a folder. Only "no such file" means no: a host that cannot
+        be reached raises (fsspec's default answers False to any error)."""
+        try:
+            return (await self._info(path))["type"] == "directory"
+        except FileNotFoundError:
+            return False
+
+    async def _isfile(self, path: str) -> bool:
+        """Whether ``path`` is a file; raises, like :meth:`_isdir`, if the host fails."""
+        try:
+            return (await self._info(path))["type"] == "file"
+        except FileNotFoundError:
+            return False
 
     @wrap_exceptions
     async def _pipe_file(self, path: str, value: bytes, mode: str = "overwrite", **kwargs: Any) -> None:
