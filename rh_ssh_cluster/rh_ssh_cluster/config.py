@@ -114,10 +114,21 @@ class SSHSettings:
         host = config.get("host")
         if not isinstance(host, str) or not host:
             raise ValueError(f"data_config for system {system!r} needs 'host' (the SSH server)")
-        port = int(config.get("port") or DEFAULT_PORT)
-        timeout = float(config.get("timeout") or DEFAULT_TIMEOUT)
+        try:
+            port = int(config.get("port") or DEFAULT_PORT)
+            timeout = float(config.get("timeout") or DEFAULT_TIMEOUT)
+        except (TypeError, ValueError):
+            port = timeout = 0
         if not 0 < port < 65536 or timeout <= 0:
-            raise ValueError(f"data_config for system {system!r}: bad port or timeout")
+            raise ValueError(
+                f"data_config for system {system!r}: 'port' must be a port number and "
+                "'timeout' a positive number of seconds"
+            )
+        accept_new_hosts = config.get("accept_new_hosts", False)
+        if not isinstance(accept_new_hosts, bool):  # "false" must not mean True
+            raise ValueError(
+                f"data_config for system {system!r}: 'accept_new_hosts' must be True or False"
+            )
         known_hosts = config.get("known_hosts")
         return cls(
             host=host,
@@ -131,7 +142,7 @@ class SSHSettings:
                 if known_hosts
                 else os.path.expanduser(os.path.join("~", ".ssh", "known_hosts"))
             ),
-            accept_new_hosts=bool(config.get("accept_new_hosts", False)),
+            accept_new_hosts=accept_new_hosts,
             timeout=timeout,
             system=system,
         )

@@ -231,7 +231,11 @@ class SSHConnection:
         with self._sftp_lock:
             client = self.client()
             sftp = self._sftp
-            if sftp is None or sftp.get_channel().get_transport() is not client.get_transport():
+            if (
+                sftp is None
+                or sftp.get_channel().closed
+                or sftp.get_channel().get_transport() is not client.get_transport()
+            ):
                 try:
                     sftp = self._sftp = client.open_sftp()
                 except Exception as exc:
@@ -243,13 +247,6 @@ class SSHConnection:
                 self._sftp = None
                 sftp.close()
                 raise
-
-    def close(self) -> None:
-        """Close the connection (the next use opens a new one)."""
-        with self._sftp_lock, self._connect_lock:
-            if self._client is not None:
-                self._client.close()
-            self._client = self._sftp = None
 
 
 _connections: dict[tuple[SSHSettings, int], SSHConnection] = {}

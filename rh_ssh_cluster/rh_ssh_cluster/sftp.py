@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import errno
 import functools
+import posixpath
+import stat
 from typing import Any, Callable
 
 import paramiko
@@ -122,6 +124,24 @@ class RunSFTPFileSystem(SFTPFileSystem):
         except FileNotFoundError:
             return None
 
+    def makedirs(self, path: str, exist_ok: bool = False, mode: int = 0o777) -> None:
+        """Create folder ``path`` and its missing parents: one round trip when it exists,
+        and no error when another client creates one of them at the same time."""
+        path = self._strip_protocol(path)
+        if self._kind(path) == "directory":
+            if not exist_ok:
+                raise FileExistsError(errno.EEXIST, f"File exists: {path}")
+            return
+        with self.connection.sftp() as sftp:
+            current = "/" if path.startswith("/") else ""
+            for part in filter(None, path.split("/")):
+                current = posixpath.join(current, part)
+                try:
+                    sftp.mkdir(current, mode)
+                except OSError:
+                    if not _is_dir(sftp, current):
+                        raise
+
     def ls(self, path: str, detail: bool = False, **kwargs: Any) -> list:
         path = self._strip_protocol(path)
         stats = [self._decode_stat(s, path) for s in self.ftp.listdir_attr(path)]
@@ -164,6 +184,13 @@ class RunSFTPFileSystem(SFTPFileSystem):
         source, target = self._strip_protocol(path1), self._strip_protocol(path2)
         with self.connection.sftp() as sftp:
             sftp.posix_rename(source, target)
+
+
+def _is_dir(sftp: paramiko.SFTPClient, path: str) -> bool:
+    try:
+        return stat.S_ISDIR(sftp.stat(path).st_mode or 0)
+    except FileNotFoundError:
+        return False
 
 
 def _exists(sftp: paramiko.SFTPClient, path: str) -> bool:

@@ -207,6 +207,15 @@ class RunSSHFileSystem(SSHFileSystem):
         except FileNotFoundError:
             return False
 
+    async def _makedirs(self, path: str, *, exist_ok: bool = False, **kwargs: Any) -> None:
+        """Create folder ``path`` and its missing parents; one round trip when it exists
+        (asyncssh tries every component, which is safe against concurrent creators)."""
+        if exist_ok and await self._isdir(path):
+            return
+        await super()._makedirs(path, exist_ok=exist_ok, **kwargs)
+
+    makedirs = sync_wrapper(_makedirs)
+
     @wrap_exceptions
     async def _pipe_file(self, path: str, value: bytes, mode: str = "overwrite", **kwargs: Any) -> None:
         """Write ``value`` to ``path``; with ``mode="create"`` only if no file is there

@@ -47,6 +47,28 @@ def test_many_threads_share_one_filesystem(sshd, remote_dir, system):
     assert len(folder.files()) == 1 + 8 * 15
 
 
+@pytest.mark.parametrize("system", SYSTEMS)
+def test_concurrent_writers_create_the_same_new_folders(sshd, remote_dir, system):
+    folder = Folder(remote_dir, system, sshd.data_config).child("new", "deeper")
+    barrier = threading.Barrier(8)
+    errors: list[BaseException] = []
+
+    def write(i: int) -> None:
+        barrier.wait()
+        try:
+            folder.write_bytes(f"f{i}", b"x")
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert folder.files() == [f"f{i}" for i in range(8)]
+
+
 def test_one_connection_per_host_and_user(sshd):
     """Configs that say the same thing share one authenticated transport, which an SSH
     executor can open command channels on."""
