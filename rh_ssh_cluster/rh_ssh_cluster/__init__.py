@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import posixpath
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 import fsspec
 
@@ -69,7 +69,7 @@ def rhcore_register_systems(register: Callable[[SystemSpec], None]) -> None:
             name="ssh",
             protocols=("ssh",),
             capabilities=CAPABILITIES,
-            description="a host over SSH/SFTP (sshfs, asyncssh), host keys checked against known_hosts",
+            description="a host over SSH (sshfs, asyncssh), host keys checked against known_hosts",
             factory=_ssh_filesystem,
         )
     )

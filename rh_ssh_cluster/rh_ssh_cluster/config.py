@@ -36,7 +36,8 @@ from __future__ import annotations
 
 import getpass
 import os
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import attrs
 

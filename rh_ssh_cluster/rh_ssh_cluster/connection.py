@@ -19,7 +19,8 @@ import contextlib
 import os
 import socket
 import threading
-from typing import Any, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 import paramiko
 
@@ -79,7 +80,9 @@ class _KnownHostsPolicy(paramiko.MissingHostKeyPolicy):
     def __init__(self, settings: SSHSettings):
         self.settings = settings
 
-    def missing_host_key(self, client: paramiko.SSHClient, hostname: str, key: paramiko.PKey) -> None:
+    def missing_host_key(
+        self, client: paramiko.SSHClient, hostname: str, key: paramiko.PKey
+    ) -> None:
         if not self.settings.accept_new_hosts:
             raise _UnknownHostKey(hostname)
         KnownHosts(self.settings.known_hosts).add(
@@ -141,8 +144,7 @@ def check_key_files(settings: SSHSettings) -> None:
     for path in settings.private_keys:
         if not os.path.isfile(path):
             raise SSHConnectionError(
-                f"Cannot log in to {settings.where}: a file given as ssh_private_key does "
-                "not exist"
+                f"Cannot log in to {settings.where}: a file given as ssh_private_key does not exist"
             )
 
 
@@ -243,7 +245,7 @@ class SSHConnection:
                 sftp.get_channel().settimeout(self.settings.timeout)
             try:
                 yield sftp
-            except (EOFError, socket.timeout, TimeoutError, paramiko.SSHException):
+            except (EOFError, TimeoutError, paramiko.SSHException):
                 self._sftp = None
                 sftp.close()
                 raise

@@ -17,7 +17,8 @@ import errno
 import functools
 import posixpath
 import stat
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import paramiko
 from fsspec.implementations.sftp import SFTPFileSystem
@@ -147,7 +148,9 @@ class RunSFTPFileSystem(SFTPFileSystem):
         stats = [self._decode_stat(s, path) for s in self.ftp.listdir_attr(path)]
         return stats if detail else sorted(s["name"] for s in stats)
 
-    def cat_file(self, path: str, start: int | None = None, end: int | None = None, **kwargs: Any) -> bytes:
+    def cat_file(
+        self, path: str, start: int | None = None, end: int | None = None, **kwargs: Any
+    ) -> bytes:
         if start is not None or end is not None:
             return super().cat_file(path, start=start, end=end, **kwargs)
         path = self._strip_protocol(path)
@@ -178,7 +181,14 @@ class RunSFTPFileSystem(SFTPFileSystem):
                 while chunk := src.read(COPY_CHUNK):
                     dst.write(chunk)
 
-    def mv(self, path1: str, path2: str, recursive: bool = False, maxdepth: int | None = None, **kwargs: Any) -> None:
+    def mv(
+        self,
+        path1: str,
+        path2: str,
+        recursive: bool = False,
+        maxdepth: int | None = None,
+        **kwargs: Any,
+    ) -> None:
         """Rename atomically, replacing ``path2`` if it exists (``posix-rename@openssh.com``;
         plain SFTP v3 rename refuses an existing target)."""
         source, target = self._strip_protocol(path1), self._strip_protocol(path2)

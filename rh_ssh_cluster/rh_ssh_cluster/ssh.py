@@ -22,7 +22,8 @@ import asyncio
 import contextlib
 import errno
 import weakref
-from typing import Any, AsyncIterator
+from collections.abc import AsyncIterator
+from typing import Any
 
 import asyncssh
 from asyncssh.sftp import SFTPClient, SFTPFailure
@@ -58,7 +59,9 @@ class _HostKeyChecker(asyncssh.SSHClient):
     def __init__(self, settings: SSHSettings):
         self.settings = settings
 
-    def validate_host_public_key(self, host: str, addr: str, port: int, key: asyncssh.SSHKey) -> bool:
+    def validate_host_public_key(
+        self, host: str, addr: str, port: int, key: asyncssh.SSHKey
+    ) -> bool:
         known = KnownHosts(self.settings.known_hosts)
         if not self.settings.accept_new_hosts or known.keys(self.settings.host, self.settings.port):
             return False
@@ -217,7 +220,9 @@ class RunSSHFileSystem(SSHFileSystem):
     makedirs = sync_wrapper(_makedirs)
 
     @wrap_exceptions
-    async def _pipe_file(self, path: str, value: bytes, mode: str = "overwrite", **kwargs: Any) -> None:
+    async def _pipe_file(
+        self, path: str, value: bytes, mode: str = "overwrite", **kwargs: Any
+    ) -> None:
         """Write ``value`` to ``path``; with ``mode="create"`` only if no file is there
         (``O_EXCL`` on the server: of concurrent creators exactly one succeeds)."""
         create = mode == "create"

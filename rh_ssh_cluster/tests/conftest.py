@@ -56,7 +56,8 @@ def free_port() -> int:
 def keygen(path: Path) -> str:
     subprocess.run(
         ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(path)],
-        check=True, stdin=subprocess.DEVNULL,
+        check=True,
+        stdin=subprocess.DEVNULL,
     )
     return " ".join(path.with_suffix(".pub").read_text().split()[:2])
 
@@ -74,7 +75,9 @@ def _wait_ready(proc: subprocess.Popen, port: int, log: Path) -> None:
         except OSError:
             pass
         time.sleep(0.05)
-    raise RuntimeError(f"sshd not ready on port {port} after {READY_SECONDS} s: {log.read_text()[-2000:]}")
+    raise RuntimeError(
+        f"sshd not ready on port {port} after {READY_SECONDS} s: {log.read_text()[-2000:]}"
+    )
 
 
 def _start(d: Path, port: int) -> subprocess.Popen:
@@ -101,7 +104,10 @@ def _start(d: Path, port: int) -> subprocess.Popen:
     with open(log, "ab") as err:
         proc = subprocess.Popen(
             [SSHD, "-D", "-e", "-f", str(config)],
-            stdin=subprocess.DEVNULL, stdout=err, stderr=err, start_new_session=True,
+            stdin=subprocess.DEVNULL,
+            stdout=err,
+            stderr=err,
+            start_new_session=True,
         )
     try:
         _wait_ready(proc, port, log)
@@ -169,5 +175,9 @@ def isolated(tmp_path, monkeypatch):
 @pytest.fixture
 def remote_dir(sshd: SSHServer, request) -> str:
     """An absolute folder path on the server that no other test uses."""
-    path = sshd.dir / "data" / f"{request.node.name[:40].replace('[', '-').replace(']', '')}-{time.monotonic_ns()}"
+    path = (
+        sshd.dir
+        / "data"
+        / f"{request.node.name[:40].replace('[', '-').replace(']', '')}-{time.monotonic_ns()}"
+    )
     return str(path)

@@ -8,10 +8,10 @@ import threading
 import time
 
 import pytest
-
 from conftest import free_port
-from rh_ssh_cluster.connection import SSHConnectionError, connect, connection
 from rh_ssh_cluster.config import SSHSettings
+from rh_ssh_cluster.connection import SSHConnectionError, connect, connection
+
 from rhcore.errors import StorageError
 from rhcore.folder import Folder
 from rhcore.plugins import get_plugins

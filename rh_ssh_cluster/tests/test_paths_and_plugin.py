@@ -69,10 +69,16 @@ def test_registered_through_the_entry_point():
         assert not caps.local_paths and not caps.read_only
 
 
-@pytest.mark.parametrize("bad", [{}, {"host": "h", "known_host": "/x"},
-                                 {"host": "h", "ssh_private_key": "/a", "key_filename": "/b"},
-                                 {"host": "h", "accept_new_hosts": "false"},
-                                 {"host": "h", "port": "ssh"}])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {},
+        {"host": "h", "known_host": "/x"},
+        {"host": "h", "ssh_private_key": "/a", "key_filename": "/b"},
+        {"host": "h", "accept_new_hosts": "false"},
+        {"host": "h", "port": "ssh"},
+    ],
+)
 def test_bad_data_config_is_a_clear_error(bad):
     with pytest.raises(ValueError, match="data_config"):
         Folder("/x", "sftp", bad).exists()

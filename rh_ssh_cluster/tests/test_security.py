@@ -8,11 +8,11 @@ import shutil
 import subprocess
 
 import pytest
-
-import rhcore as rh
 from conftest import keygen
 from rh_ssh_cluster.config import SSHSettings
 from rh_ssh_cluster.connection import HostKeyError, connection
+
+import rhcore as rh
 from rhcore import layout
 from rhcore.errors import StorageError
 from rhcore.folder import Folder
@@ -47,7 +47,9 @@ def test_changed_host_key_is_refused(sshd, tmp_path, other_key, system, accept_n
 
 
 @pytest.mark.parametrize("system", SYSTEMS)
-@pytest.mark.parametrize("entries", [None, "", "127.0.0.1 {key}\n"], ids=["no-file", "empty", "port-22-only"])
+@pytest.mark.parametrize(
+    "entries", [None, "", "127.0.0.1 {key}\n"], ids=["no-file", "empty", "port-22-only"]
+)
 def test_unknown_host_is_refused_by_default(sshd, tmp_path, system, entries):
     known_hosts = tmp_path / "known_hosts"
     if entries is not None:
@@ -76,7 +78,9 @@ def test_accept_new_hosts_records_the_key(sshd, tmp_path, remote_dir, system):
 def test_hashed_known_hosts(sshd, tmp_path, remote_dir, system):
     known_hosts = tmp_path / "known_hosts"
     shutil.copy(sshd.known_hosts, known_hosts)
-    subprocess.run(["ssh-keygen", "-q", "-H", "-f", str(known_hosts)], check=True, capture_output=True)
+    subprocess.run(
+        ["ssh-keygen", "-q", "-H", "-f", str(known_hosts)], check=True, capture_output=True
+    )
     assert "127.0.0.1" not in known_hosts.read_text()
     config = dict(sshd.data_config, known_hosts=str(known_hosts))
     Folder(remote_dir, system, config).mkdir()
@@ -126,5 +130,9 @@ def test_run_config_keeps_no_secret(sshd, remote_dir, system):
         assert secret not in stored
         assert secret not in registry_entry
     kept = rh.load(r.name, instantiate=False)["data_config"]
-    assert kept == {"host": "127.0.0.1", "port": sshd.port, "username": sshd.username,
-                    "known_hosts": sshd.known_hosts}
+    assert kept == {
+        "host": "127.0.0.1",
+        "port": sshd.port,
+        "username": sshd.username,
+        "known_hosts": sshd.known_hosts,
+    }
