@@ -219,7 +219,6 @@ class SSHConnection:
             if transport is None or not transport.is_active():
                 if client is not None:
                     client.close()
-                self._client = None
                 client = self._client = open_client(self.settings)
             return client
 

@@ -85,6 +85,7 @@ def test_one_connection_per_host_and_user(sshd):
 
     ssh_first = get_plugins().filesystem("ssh", sshd.data_config)
     assert get_plugins().filesystem("ssh", spelled_differently) is ssh_first
+    assert ssh_first.execute("echo $((6 * 7))").stdout == "42\n"
 
 
 @pytest.mark.parametrize("system", SYSTEMS)
