@@ -22,6 +22,7 @@ from collections.abc import Callable
 
 import fsspec
 
+from rh_ssh_cluster import connection
 from rh_ssh_cluster.config import SSHSettings
 from rh_ssh_cluster.sftp import RunSFTPFileSystem
 from rh_ssh_cluster.ssh import RunSSHFileSystem
@@ -53,8 +54,19 @@ def _ssh_filesystem(data_config: dict) -> fsspec.AbstractFileSystem:
         return fs
 
 
+def close_all() -> None:
+    """Close every SSH connection this process holds (sftp, ssh, shared clients); each
+    reopens when next used. For a clean disconnect, e.g. before a server goes away."""
+    connection.close_all()
+    with _ssh_lock:
+        filesystems = list(_ssh_filesystems.values())
+    for fs in filesystems:
+        fs.close_connection()
+
+
 @hookimpl
 def rhcore_register_systems(register: Callable[[SystemSpec], None]) -> None:
+    """Register ``sftp`` and ``ssh``: both atomic-rename, exclusive-create, POSIX paths."""
     register(
         SystemSpec(
             name="sftp",

@@ -249,6 +249,13 @@ class SSHConnection:
                 sftp.close()
                 raise
 
+    def close(self) -> None:
+        """Close the connection; the next use opens a new one."""
+        with self._sftp_lock, self._connect_lock:
+            if self._client is not None:
+                self._client.close()
+            self._client = self._sftp = None
+
 
 _connections: dict[tuple[SSHSettings, int], SSHConnection] = {}
 _connections_lock = threading.Lock()
@@ -268,3 +275,11 @@ def connect(data_config: Mapping[str, Any], system: str = "ssh") -> paramiko.SSH
     """The shared, connected paramiko client for ``data_config`` (keys as for the
     ``sftp``/``ssh`` systems). Callers open channels on it and must not close it."""
     return connection(SSHSettings.from_data_config(data_config, system)).client()
+
+
+def close_all() -> None:
+    """Close every shared connection of this process (each reopens when next used)."""
+    with _connections_lock:
+        conns = list(_connections.values())
+    for conn in conns:
+        conn.close()

@@ -188,6 +188,10 @@ class RunSSHFileSystem(SSHFileSystem):
         assert self._live.pool is not None
         return self._live.pool
 
+    def close_connection(self) -> None:
+        """Close the connection; the next use opens a new one."""
+        sync(self.loop, self._live.close)
+
     async def _execute(self, *args: Any, **kwargs: Any) -> asyncssh.SSHCompletedProcess:
         """Run a shell command on the host (connecting first if needed)."""
         await self._connected_pool()

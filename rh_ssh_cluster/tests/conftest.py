@@ -15,6 +15,7 @@ from pathlib import Path
 import attrs
 import pytest
 
+import rh_ssh_cluster
 from rhcore import plugins, settings
 
 SSHD = shutil.which("sshd") or "/usr/sbin/sshd"
@@ -151,8 +152,15 @@ def sshd(tmp_path_factory) -> SSHServer:
     try:
         yield server
     finally:
-        proc.terminate()
-        proc.wait()
+        _stop(proc)
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """Disconnect the session's clients (a clean close, not a dropped connection), then
+    stop sshd."""
+    rh_ssh_cluster.close_all()
+    proc.terminate()
+    proc.wait()
 
 
 @pytest.fixture(autouse=True)

@@ -12,6 +12,7 @@ from conftest import free_port
 from rh_ssh_cluster.config import SSHSettings
 from rh_ssh_cluster.connection import SSHConnectionError, connect, connection
 
+import rh_ssh_cluster
 from rhcore.errors import StorageError
 from rhcore.folder import Folder
 from rhcore.plugins import get_plugins
@@ -139,3 +140,16 @@ def test_connection_error_is_a_storage_error_naming_the_connection(sshd):
         connection(settings).client()
     assert isinstance(info.value, StorageError)
     assert f"sftp {sshd.username}@127.0.0.1 port {settings.port}" in str(info.value)
+
+
+def test_close_all_disconnects_and_the_next_use_reconnects(sshd, remote_dir):
+    over_sftp = Folder(remote_dir, "sftp", sshd.data_config)
+    over_ssh = Folder(remote_dir, "ssh", sshd.data_config)
+    over_sftp.write_bytes("a", b"1")
+    assert over_ssh.has("a")
+    before = over_sftp.fs.client.get_transport()
+    rh_ssh_cluster.close_all()
+    assert not before.is_active()
+    assert not over_ssh.fs._live.usable()
+    assert over_ssh.read_bytes("a") == b"1" and over_sftp.read_bytes("a") == b"1"
+    assert over_sftp.fs.client.get_transport() is not before
