@@ -2,6 +2,7 @@
 
     nox            # lint and every test session (what CI runs)
     nox -s core    # the core and the file system
+    nox -s ssh     # rh-ssh-cluster against a real OpenSSH sshd on 127.0.0.1
     nox -s ray     # plugins/rh_ray against a local Ray head
     nox -s demo    # the quickstart on a fresh install
     nox -s bench   # benchmarks (not part of the tests)
@@ -12,7 +13,7 @@ from __future__ import annotations
 import nox
 
 nox.options.default_venv_backend = "uv|virtualenv"
-nox.options.sessions = ["lint", "core", "ray", "demo"]
+nox.options.sessions = ["lint", "core", "ssh", "ray", "demo"]
 nox.options.error_on_missing_interpreters = False
 
 
@@ -28,6 +29,13 @@ def core(session: nox.Session) -> None:
     """rhcore and its file system: unit, property, contract and spec-example tests."""
     session.install("-e", ".[testing]")
     session.run("pytest", "tests", *session.posargs)
+
+
+@nox.session
+def ssh(session: nox.Session) -> None:
+    """rh-ssh-cluster (systems sftp and ssh) against a real sshd (needs openssh-server)."""
+    session.install("-e", ".[testing]", "-e", "./rh_ssh_cluster")
+    session.run("pytest", "rh_ssh_cluster/tests", *session.posargs)
 
 
 @nox.session

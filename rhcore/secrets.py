@@ -1,9 +1,9 @@
 """Keeping credentials out of everything rhcore writes.
 
 ``data_config`` holds a storage library's keyword arguments, some of them secrets
-(``key``, ``secret``, ``token``, ``password``, connection strings, …). Configs, registry
-entries and saved clusters store :func:`redact`-ed copies, and error messages pass
-through :func:`scrub`, so no secret reaches disk, a log or a traceback text.
+(``key``, ``secret``, ``token``, ``password``, connection strings, private key files,
+…). Configs, registry entries and saved clusters store :func:`redact`-ed copies, and error
+messages pass through :func:`scrub`, so no secret reaches disk, a log or a traceback text.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 
 _SECRET_KEY = re.compile(
     r"(^key$|secret|token|passw|passphrase|credential|connection_?string|sas|account_?key"
-    r"|private_?key|client_?keys|^auth$|session|signature|cookie|api_?key|access_?key)",
+    r"|private_?key|client_?keys|key_?file|^auth$|session|signature|cookie|api_?key|access_?key)",
     re.IGNORECASE,
 )
 

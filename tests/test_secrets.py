@@ -19,7 +19,7 @@ PASSWORD = "correct-horse-battery-staple"
 def test_secret_keys():
     for key in ("key", "secret", "token", "password", "passphrase", "connection_string",
                 "account_key", "sas_token", "aws_secret_access_key", "session_token",
-                "ssh_private_key", "api_key", "credentials", "client_keys"):
+                "ssh_private_key", "api_key", "credentials", "client_keys", "key_filename"):
         assert is_secret_key(key), key
     for key in ("endpoint_url", "client_kwargs", "region", "account_name", "org", "repo", "sha",
                 "anon", "username", "project"):

@@ -1,0 +1,99 @@
+"""rh-ssh-cluster: Runs on hosts reached over SSH.
+
+Registers two storage systems through the ``rhcore`` entry-point group:
+
+``sftp``
+    fsspec's ``SFTPFileSystem`` (paramiko), see :mod:`rh_ssh_cluster.sftp`.
+``ssh``
+    the ``sshfs`` package's ``SSHFileSystem`` (asyncssh), see :mod:`rh_ssh_cluster.ssh`.
+
+Both take the same ``data_config`` (:mod:`rh_ssh_cluster.config`), verify host keys
+against known_hosts by default, replace files atomically and create them exclusively.
+The SSH connection layer (:mod:`rh_ssh_cluster.connection`) is shared with the SSH
+executor this distribution will provide.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import threading
+from collections.abc import Callable
+
+import fsspec
+
+from rh_ssh_cluster import connection
+from rh_ssh_cluster.config import SSHSettings
+from rh_ssh_cluster.sftp import RunSFTPFileSystem
+from rh_ssh_cluster.ssh import RunSSHFileSystem
+from rhcore import hookimpl
+from rhcore.layout import LOCAL_RUN_DIR
+from rhcore.plugins import Capabilities, SystemSpec
+from rhcore.status import RunType
+
+__version__ = "0.1.0"
+
+SYSTEMS = ("sftp", "ssh")
+CAPABILITIES = Capabilities(atomic_rename=True, exclusive_create=True, posix_paths=True)
+
+_ssh_filesystems: dict[tuple[SSHSettings, int], RunSSHFileSystem] = {}
+_ssh_lock = threading.Lock()
+
+
+def _sftp_filesystem(data_config: dict) -> fsspec.AbstractFileSystem:
+    return RunSFTPFileSystem(**data_config)
+
+
+def _ssh_filesystem(data_config: dict) -> fsspec.AbstractFileSystem:
+    """One filesystem, hence one asyncssh connection, per host, user and credentials."""
+    key = (SSHSettings.from_data_config(data_config, system="ssh"), os.getpid())
+    with _ssh_lock:
+        fs = _ssh_filesystems.get(key)
+        if fs is None:
+            fs = _ssh_filesystems[key] = RunSSHFileSystem(**data_config)
+        return fs
+
+
+def close_all() -> None:
+    """Close every SSH connection this process holds (sftp, ssh, shared clients); each
+    reopens when next used. For a clean disconnect, e.g. before a server goes away."""
+    connection.close_all()
+    with _ssh_lock:
+        filesystems = list(_ssh_filesystems.values())
+    for fs in filesystems:
+        fs.close_connection()
+
+
+@hookimpl
+def rhcore_register_systems(register: Callable[[SystemSpec], None]) -> None:
+    """Register ``sftp`` and ``ssh``: both atomic-rename, exclusive-create, POSIX paths."""
+    register(
+        SystemSpec(
+            name="sftp",
+            protocols=("sftp",),
+            capabilities=CAPABILITIES,
+            description="a host over SFTP (paramiko), host keys checked against known_hosts",
+            factory=_sftp_filesystem,
+        )
+    )
+    register(
+        SystemSpec(
+            name="ssh",
+            protocols=("ssh",),
+            capabilities=CAPABILITIES,
+            description="a host over SSH (sshfs, asyncssh), host keys checked against known_hosts",
+            factory=_ssh_filesystem,
+        )
+    )
+
+
+@hookimpl
+def rhcore_default_run_path(system: str, name: str, run_type: RunType) -> str | None:
+    """On an SSH host, paths are relative to the login user's home: a ``with`` block's Run
+    goes to ``~/rh/<name>`` (as ``./rh/<name>`` locally), a function or command Run to
+    ``~/.rh/logs/<name>``, where a cluster keeps the Runs it executes."""
+    if system not in SYSTEMS:
+        return None
+    if run_type is RunType.CTX_MANAGER:
+        return posixpath.join(LOCAL_RUN_DIR, name)
+    return posixpath.join(".rh", "logs", name)
