@@ -205,29 +205,34 @@ class RayExecutor(Executor):
         return current.get("status")
 
     def _watch(self) -> None:
-        """Fail Runs Ray could not place within their scheduling timeout."""
+        """Forget finished tasks; fail Runs Ray could not place within their timeout."""
         while True:
             time.sleep(0.5)
             with self._lock:
-                tasks = list(self._tasks.items())
-            for path, (ref, deadline, job) in tasks:
-                ready, _ = ray.wait([ref], timeout=0)
-                if ready:
+                tasks = dict(self._tasks)
+            if not tasks:
+                continue
+            refs = [ref for ref, _, _ in tasks.values()]
+            ready, _ = ray.wait(refs, num_returns=len(refs), timeout=0)
+            ready_ids = {ref.hex() for ref in ready}
+            now = time.monotonic()
+            for path, (ref, deadline, job) in tasks.items():
+                if ref.hex() in ready_ids:
                     with self._lock:
                         self._tasks.pop(path, None)
-                    continue
-                if time.monotonic() < deadline:
-                    continue
-                folder = job_folder(job)
-                config = read_run_config(folder)
-                if config is None or (config.get("worker") or {}).get("job"):
-                    continue  # it started: the timeout only bounds the wait for a place
-                ray.cancel(ref, force=True)
-                available = ray.available_resources()
-                self.settle(folder, config, "Ray could not place it within its scheduling timeout "
-                                            f"(available now: {_resources(available)})")
-                with self._lock:
-                    self._tasks.pop(path, None)
+                elif now >= deadline:
+                    self._fail_unplaced(path, ref, job)
+
+    def _fail_unplaced(self, path: str, ref: ray.ObjectRef, job: dict[str, Any]) -> None:
+        folder = job_folder(job)
+        config = read_run_config(folder)
+        if config is None or (config.get("worker") or {}).get("job"):
+            return  # it started: the timeout only bounds the wait for a place
+        ray.cancel(ref, force=True)
+        self.settle(folder, config, "Ray could not place it within its scheduling timeout "
+                                    f"(available now: {_resources(ray.available_resources())})")
+        with self._lock:
+            self._tasks.pop(path, None)
 
     def cancel(self, folder: Folder, force: bool) -> dict[str, Any]:
         config = read_run_config(folder)
