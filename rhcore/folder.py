@@ -93,9 +93,9 @@ class Folder:
     # -- the folder itself -----------------------------------------------------------
 
     def exists(self) -> bool:
-        """Whether the folder exists on its system."""
-        with self._errors("check", self.path):
-            return self.fs.isdir(self.path)
+        """Whether the folder exists on its system (an unreachable system raises, it does
+        not look empty)."""
+        return self._kind(self.path) == "directory"
 
     exists_in_system = exists
     """Runhouse's name for :meth:`exists`."""
@@ -141,9 +141,18 @@ class Folder:
 
     def has(self, name: str) -> bool:
         """Whether file ``name`` exists in the folder."""
-        path = self.join(name)
+        return self._kind(self.join(name)) == "file"
+
+    def _kind(self, path: str) -> str | None:
+        """``"file"``, ``"directory"`` or None (nothing there). fsspec's isfile/isdir
+        answer False on any error; this asks for the entry and lets failures out."""
         with self._errors("check", path):
-            return self.fs.isfile(path)
+            if self.is_local:  # a stat: nothing to swallow, and it is on every Run's path
+                return "directory" if os.path.isdir(path) else "file" if os.path.isfile(path) else None
+            try:
+                return self.fs.info(path).get("type")
+            except FileNotFoundError:
+                return None
 
     def read_bytes(self, name: str) -> bytes:
         """The content of file ``name``; FileNotFoundError naming the path if absent."""
@@ -303,8 +312,18 @@ class Folder:
         names the system and path and carries no secret."""
         try:
             yield
-        except (FileNotFoundError, FileExistsError, IsADirectoryError, NotADirectoryError,
-                ReadOnlySystemError):
+        except (FileNotFoundError, FileExistsError, IsADirectoryError, NotADirectoryError):
+            raise
+        except StorageError as exc:  # a plugin's: keep its type, add the place if missing
+            where = f"{self.system}:{path}"
+            if where in str(exc):
+                raise
+            try:
+                located = type(exc)(f"Cannot {action} {where}: {exc}")
+            except TypeError:
+                raise exc from None
+            raise located from None
+        except RhcoreError:
             raise
         except PermissionError as exc:
             raise StorageError(
@@ -316,8 +335,8 @@ class Folder:
                 f"Cannot {action} {self.system}:{path}: {scrub(str(exc), self.data_config)}"
             ) from None
         except Exception as exc:
-            if type(exc).__module__ in ("builtins",) or isinstance(exc, RhcoreError):
-                raise  # a programming error or our own: not the backend's
+            if type(exc).__module__ == "builtins":
+                raise  # a programming error, not the backend's
             raise StorageError(
                 f"Cannot {action} {self.system}:{path}: {type(exc).__name__}: "
                 f"{scrub(str(exc), self.data_config)}"

@@ -34,7 +34,7 @@ def test_many_threads_share_one_filesystem(sshd, remote_dir, system):
                 assert folder.read_bytes("shared.bin") == payload
                 folder.write_bytes(f"w{i}/{j}", b"%d-%d" % (i, j))
                 assert folder.has(f"w{i}/{j}")
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=work, args=(i,), daemon=True) for i in range(8)]
@@ -58,7 +58,7 @@ def test_concurrent_writers_create_the_same_new_folders(sshd, remote_dir, system
         barrier.wait()
         try:
             folder.write_bytes(f"f{i}", b"x")
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=write, args=(i,)) for i in range(8)]

@@ -1,0 +1,54 @@
+"""How Folder reports a failing backend: never as an empty folder, always with the place."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+from fsspec.implementations.memory import MemoryFileSystem
+
+from rhcore import hookimpl, plugins
+from rhcore.errors import StorageError
+from rhcore.folder import Folder
+from rhcore.plugins import SystemSpec
+
+
+class OfflineError(StorageError):
+    """A plugin's own error type."""
+
+
+class UnreachableFileSystem(MemoryFileSystem):
+    """A backend whose server cannot be reached."""
+
+    protocol = "unreachable"
+
+    def info(self, path, **kwargs):
+        raise ConnectionRefusedError("connection refused by 127.0.0.1:1")
+
+    def cat_file(self, path, start=None, end=None, **kwargs):
+        raise OfflineError("the storage service is offline")
+
+
+@hookimpl
+def rhcore_register_systems(register):
+    register(SystemSpec("unreachable", protocols=("unreachable",),
+                        factory=lambda cfg: UnreachableFileSystem(**cfg)))
+
+
+@pytest.fixture
+def unreachable():
+    plugins.register(sys.modules[__name__], "unreachable")
+    yield Folder("bucket/runs/x", "unreachable")
+    plugins.unregister("unreachable")
+
+
+def test_an_unreachable_system_raises_instead_of_looking_empty(unreachable):
+    with pytest.raises(StorageError, match="unreachable:/bucket/runs/x.*connection refused"):
+        unreachable.exists()
+    with pytest.raises(StorageError, match="connection refused"):
+        unreachable.has("config_for_run.json")
+
+
+def test_a_plugins_storage_error_keeps_its_type_and_gains_the_place(unreachable):
+    with pytest.raises(OfflineError, match=r"Cannot read unreachable:/bucket/runs/x/a.txt: .*offline"):
+        unreachable.read_bytes("a.txt")
