@@ -43,7 +43,7 @@ def unreachable():
 
 
 def test_an_unreachable_system_raises_instead_of_looking_empty(unreachable):
-    with pytest.raises(StorageError, match="unreachable:/bucket/runs/x.*connection refused"):
+    with pytest.raises(StorageError, match=r"unreachable:/bucket/runs/x.*connection refused"):
         unreachable.exists()
     with pytest.raises(StorageError, match="connection refused"):
         unreachable.has("config_for_run.json")
