@@ -269,7 +269,7 @@ class Cluster(Resource):
             "run_store": self.run_store,
             "data_config": redact(self.data_config),
             "max_parallel": self.max_parallel,
-            "settings": redact(self.settings),
+            "settings": (get_plugins().executor(self.kind).public_settings or redact)(self.settings),
         }
 
     @classmethod

@@ -113,11 +113,16 @@ class SystemSpec:
 
 @attrs.frozen
 class ExecutorSpec:
-    """A cluster kind: ``factory(cluster)`` returns the executor that runs its work."""
+    """A cluster kind: ``factory(cluster)`` returns the executor that runs its work.
+
+    ``public_settings(settings)`` says what a saved cluster records of its settings — how
+    to connect, never a secret; by default, everything :func:`rhcore.secrets.redact` keeps.
+    """
 
     kind: str
     factory: Callable[..., Any]
     description: str = ""
+    public_settings: Callable[[dict], dict] | None = None
 
 
 @attrs.frozen

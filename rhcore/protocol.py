@@ -6,7 +6,8 @@ number of threads over one connection: a reader thread dispatches the server's m
 (output to relay, job outcomes, replies) to whoever waits for them.
 
 Messages are dicts with an ``op``. Client to server: ``submit`` (a job), ``cancel``,
-``alive``, ``ping``. Server to client: ``hello`` (its identity, first), ``out``/``err``
+``alive``, ``ping``. Server to client: ``hello`` (its identity and home folder, first),
+``out``/``err``
 (a streamed job's output), ``started`` (a job's process), ``done`` (a job's outcome),
 ``reply`` (to a request).
 """
@@ -131,6 +132,7 @@ class WorkerConnection:
             raise WorkerGoneError(f"{describe} did not start" + (f": {detail}" if detail else ""))
         self.server_identity: dict = hello["identity"]
         self.server_version: str = hello.get("version", "")
+        self.server_home: str = hello.get("home", "")
         self._thread = threading.Thread(target=self._read_loop, name=f"rhcore-{describe}", daemon=True)
         self._thread.start()
 

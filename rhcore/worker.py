@@ -416,7 +416,8 @@ class Server:
     def serve(self) -> None:
         os.set_blocking(self.read_fd, False)
         self.sel.register(self.read_fd, selectors.EVENT_READ, ("client", None))
-        self.send({"op": "hello", "identity": self.identity, "version": PROTOCOL_VERSION})
+        self.send({"op": "hello", "identity": self.identity, "version": PROTOCOL_VERSION,
+                   "home": os.path.expanduser("~")})
         interval = min(sync_interval(), 1.0)
         while self.client_open or self.queue or self.running:
             exited = []
@@ -549,17 +550,29 @@ class Server:
             _preload(job.outcome.get("imported") or ())
 
     def _complete(self, job: _Job, outcome: dict[str, Any] | None, *, death: str) -> None:
+        """Close the job's logs, publish its Run's end and tell the caller. Storage that
+        fails here (a full disk) fails the caller's call, never the server."""
         self.running.pop(job.id, None)
-        if outcome is not None and outcome.get("traceback") and "err" in job.logs:
-            job.logs["err"].write(outcome["traceback"].encode("utf-8", "backslashreplace"))
+        unrecorded = None
+        try:
+            if outcome is not None and outcome.get("traceback") and "err" in job.logs:
+                job.logs["err"].write(outcome["traceback"].encode("utf-8", "backslashreplace"))
+        except OSError as exc:
+            unrecorded = exc
         for log in job.logs.values():
-            log.close()
+            try:
+                log.close()
+            except OSError as exc:
+                unrecorded = unrecorded or exc
         if job.folder is not None and job.config is not None:
             try:
                 job.config = finish(job.folder, job.config, outcome, death=death)
-            except Exception as exc:  # storage failed: the caller still hears the outcome
-                death = death or f"could not record the Run: {exc}"
+            except Exception as exc:
+                unrecorded = unrecorded or exc
         message = {"op": "done", "id": job.id}
+        if outcome is not None and unrecorded is not None and outcome.get("ok"):
+            outcome = {"ok": False, "exc": pack_exception(unrecorded), "traceback": "",
+                       "error": f"the Run could not be recorded: {type(unrecorded).__name__}: {unrecorded}"}
         if outcome is not None:
             message.update(outcome)
         else:

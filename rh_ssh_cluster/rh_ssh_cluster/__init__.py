@@ -1,6 +1,8 @@
 """rh-ssh-cluster: Runs on hosts reached over SSH.
 
-Registers two storage systems through the ``rhcore`` entry-point group:
+Registers the cluster kind ``ssh`` (:mod:`rh_ssh_cluster.executor`: functions and
+commands on a host, through a warm worker server there) and two storage systems through
+the ``rhcore`` entry-point group:
 
 ``sftp``
     fsspec's ``SFTPFileSystem`` (paramiko), see :mod:`rh_ssh_cluster.sftp`.
@@ -9,8 +11,8 @@ Registers two storage systems through the ``rhcore`` entry-point group:
 
 Both take the same ``data_config`` (:mod:`rh_ssh_cluster.config`), verify host keys
 against known_hosts by default, replace files atomically and create them exclusively.
-The SSH connection layer (:mod:`rh_ssh_cluster.connection`) is shared with the SSH
-executor this distribution will provide.
+The SSH connection layer (:mod:`rh_ssh_cluster.connection`) is shared by the systems and
+the executor: one connection per host, user and credentials.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from rh_ssh_cluster.sftp import RunSFTPFileSystem
 from rh_ssh_cluster.ssh import RunSSHFileSystem
 from rhcore import hookimpl
 from rhcore.layout import LOCAL_RUN_DIR
-from rhcore.plugins import Capabilities, SystemSpec
+from rhcore.plugins import Capabilities, ExecutorSpec, SystemSpec
 from rhcore.status import RunType
 
 __version__ = "0.1.0"
@@ -83,6 +85,31 @@ def rhcore_register_systems(register: Callable[[SystemSpec], None]) -> None:
             capabilities=CAPABILITIES,
             description="a host over SSH (sshfs, asyncssh), host keys checked against known_hosts",
             factory=_ssh_filesystem,
+        )
+    )
+
+
+def _ssh_executor(cluster):
+    from rh_ssh_cluster.executor import SSHExecutor
+
+    return SSHExecutor(cluster)
+
+
+def _public_settings(settings: dict) -> dict:
+    from rh_ssh_cluster.executor import public_settings
+
+    return public_settings(settings)
+
+
+@hookimpl
+def rhcore_register_executors(register: Callable[[ExecutorSpec], None]) -> None:
+    """Register the cluster kind ``ssh``: ``rh.cluster(name=..., ips=[...], ssh_creds=...)``."""
+    register(
+        ExecutorSpec(
+            "ssh",
+            _ssh_executor,
+            "a host over SSH: a warm worker server there, Run folders over SFTP",
+            public_settings=_public_settings,
         )
     )
 
