@@ -47,3 +47,8 @@ class RunExistsError(RhcoreError, FileExistsError):
 
 class StorageError(RhcoreError, OSError):
     """A storage system failed; the message names the system and the path."""
+
+
+class StorageNotFoundError(StorageError, FileNotFoundError):
+    """What a storage operation needs does not exist (a bucket, a container, a parent
+    folder); the message names the system and the path."""

@@ -270,7 +270,7 @@ class Run:
         try:
             self._set_status(RunStatus.RUNNING)
         except BaseException:
-            self._close_logs()
+            self._close_logs(upload=False)  # nothing was started: leave nothing behind
             raise
         context.push(self)
         if streams is not None:
@@ -303,10 +303,10 @@ class Run:
             return RunStatus.CANCELLED
         return RunStatus.ERROR
 
-    def _close_logs(self) -> None:
+    def _close_logs(self, *, upload: bool = True) -> None:
         logs, self._logs = self._logs, ()
         for log in logs:
-            log.close()
+            log.close(upload=upload)
 
     # -- reading ---------------------------------------------------------------------
 
