@@ -2,6 +2,7 @@
 
     nox            # every test session (what CI runs)
     nox -s core    # the core and the file system
+    nox -s s3      # rh-s3 against a moto S3 server
     nox -s demo    # the quickstart on a fresh install
     nox -s bench   # benchmarks (not part of the tests)
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 import nox
 
 nox.options.default_venv_backend = "uv|virtualenv"
-nox.options.sessions = ["core", "demo"]
+nox.options.sessions = ["core", "s3", "demo"]
 nox.options.error_on_missing_interpreters = False
 
 
@@ -20,6 +21,13 @@ def core(session: nox.Session) -> None:
     """rhcore and its file system: unit, property, contract and spec-example tests."""
     session.install("-e", ".[testing]")
     session.run("pytest", "tests", *session.posargs)
+
+
+@nox.session
+def s3(session: nox.Session) -> None:
+    """rh-s3 against a real S3 server (moto, started by the tests on a free port)."""
+    session.install("-e", ".[testing]", "-e", "./rh_s3", "moto[server]")
+    session.run("pytest", "rh_s3/tests", *session.posargs)
 
 
 @nox.session
@@ -34,5 +42,6 @@ def demo(session: nox.Session) -> None:
 @nox.session
 def bench(session: nox.Session) -> None:
     """Benchmarks against their baselines (prints numbers; not a test)."""
-    session.install("-e", ".")
+    session.install("-e", ".", "-e", "./rh_s3", "moto[server]")
     session.run("python", "bench/bench_core.py")
+    session.run("python", "bench/bench_s3.py")
