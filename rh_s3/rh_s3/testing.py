@@ -166,12 +166,13 @@ class MotoServer:
         self._client("s3", credentials).create_bucket(Bucket=bucket)
         return bucket
 
-    def objects(self, credentials: dict[str, str] | None = None) -> dict[str, bytes]:
-        """Every object in every bucket, as ``{"bucket/key": content}``."""
+    def objects(self, bucket: str | None = None,
+                credentials: dict[str, str] | None = None) -> dict[str, bytes]:
+        """Every object in ``bucket`` (default: in every bucket), as ``{"bucket/key": content}``."""
         s3 = self._client("s3", credentials)
         found: dict[str, bytes] = {}
-        for bucket in s3.list_buckets().get("Buckets", []):
-            name = bucket["Name"]
+        names = [bucket] if bucket else [b["Name"] for b in s3.list_buckets().get("Buckets", [])]
+        for name in names:
             for page in s3.get_paginator("list_objects_v2").paginate(Bucket=name):
                 for item in page.get("Contents", []):
                     body = s3.get_object(Bucket=name, Key=item["Key"])["Body"].read()
