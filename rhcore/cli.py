@@ -5,11 +5,15 @@ from __future__ import annotations
 import json
 import os
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from rhcore import __version__
 from rhcore.errors import RhcoreError
+
+if TYPE_CHECKING:
+    from rhcore.run import Run
 
 
 class _Group(click.Group):
@@ -69,7 +73,7 @@ def cp_command(run: str, destination: str, data_config: str | None) -> None:
     click.echo(f"copied {source.name} to {copy.folder.system}:{copy.folder.path}")
 
 
-def _source_run(spec: str):
+def _source_run(spec: str) -> Run:
     """The Run named ``spec`` (registry, else ./rh/<name>) or in the local folder ``spec``."""
     import rhcore as rh
     from rhcore import layout

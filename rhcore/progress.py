@@ -10,10 +10,11 @@ printed and no callback is installed.
 from __future__ import annotations
 
 import contextlib
-import sys
 from typing import Callable, Iterator, TextIO
 
 from tqdm import tqdm
+
+from rhcore import capture
 
 MIN_BYTES = 8 * 1024 * 1024
 """Files smaller than this copy without a bar: they take well under a second."""
@@ -57,9 +58,11 @@ def is_terminal(stream: TextIO) -> bool:
 
 @contextlib.contextmanager
 def copy_progress(label: str, stream: TextIO | None = None) -> Iterator[Report | None]:
-    """A progress callback for a copy, or None when ``stream`` (default: stderr) is not a
-    terminal; its last bar is closed on exit."""
-    stream = stream if stream is not None else sys.stderr
+    """A progress callback for a copy, or None when ``stream`` is not a terminal; its last
+    bar is closed on exit. The default stream is stderr as it is outside any Run's
+    capture: a copy made inside a ``with rh.run()`` block shows its bar on the terminal
+    but does not write it into that Run's log."""
+    stream = stream if stream is not None else capture.uncaptured("stderr")
     if not is_terminal(stream):
         yield None
         return

@@ -111,6 +111,21 @@ def test_copies_show_a_bar_per_large_file_on_a_terminal(tmp_path, monkeypatch):
     assert "big.out" not in shown  # small files copy without a bar
 
 
+def test_a_copy_inside_a_run_shows_its_bar_but_keeps_it_out_of_the_log(tmp_path, monkeypatch):
+    r = big_run(9 * 1024 * 1024)
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 120, 0, 0))
+    terminal = os.fdopen(slave, "w")
+    monkeypatch.setattr(sys, "stderr", terminal)
+    with rh.run(name="pipeline") as outer:
+        print("copying", file=sys.stderr)
+        r.to("file", path=str(tmp_path / "copy"))
+    terminal.close()
+    shown = read_all(master)
+    assert "big: result.pkl" in shown and "copying" in shown
+    assert outer.stderr() == "copying"
+
+
 def test_copies_are_quiet_when_stderr_is_not_a_terminal(tmp_path, monkeypatch):
     r = big_run(9 * 1024 * 1024)
     captured = io.StringIO()
