@@ -36,8 +36,15 @@ class CopyProgress:
             self.close()
             self._rel = rel
         if self._bar is None and total >= self.min_bytes:
-            self._bar = tqdm(total=total, desc=f"{self.label} {rel}", unit="B", unit_scale=True,
-                             unit_divisor=1024, file=self.stream, dynamic_ncols=True)
+            self._bar = tqdm(
+                total=total,
+                desc=f"{self.label} {rel}",
+                unit="B",
+                unit_scale=True,
+                unit_divisor=1024,
+                file=self.stream,
+                dynamic_ncols=True,
+            )
         if self._bar is not None and done > self._bar.n:
             self._bar.update(done - self._bar.n)
 

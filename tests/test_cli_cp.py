@@ -39,14 +39,17 @@ def test_destination_url_form(saved, tmp_path):
     assert rh.run(path=str(tmp_path / "url")).status is rh.RunStatus.COMPLETED
 
 
-@pytest.mark.parametrize("args, message", [
-    (["cp", "nosuch", "here"], "No Run named 'nosuch'"),
-    (["cp", "prepare", "here"], "already at file:"),
-    (["cp", "./missing/folder", "here"], "the folder does not exist"),
-    (["cp", "prepare", "nosystem:x"], "Unknown system 'nosystem'"),
-    (["cp", "prepare", "file:"], "expected here, SYSTEM or SYSTEM:PATH"),
-    (["cp", "prepare", "file:x", "--data-config", "[1]"], "expected a JSON object"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["cp", "nosuch", "here"], "No Run named 'nosuch'"),
+        (["cp", "prepare", "here"], "already at file:"),
+        (["cp", "./missing/folder", "here"], "the folder does not exist"),
+        (["cp", "prepare", "nosystem:x"], "Unknown system 'nosystem'"),
+        (["cp", "prepare", "file:"], "expected here, SYSTEM or SYSTEM:PATH"),
+        (["cp", "prepare", "file:x", "--data-config", "[1]"], "expected a JSON object"),
+    ],
+)
 def test_errors_are_one_line(saved, args, message):
     done = CliRunner().invoke(main, args)
     assert done.exit_code != 0

@@ -35,9 +35,14 @@ class DenyingFileSystem(MemoryFileSystem):
 
 @hookimpl
 def rhcore_register_systems(register):
-    register(SystemSpec("denying", protocols=("denying",),
-                        capabilities=Capabilities(atomic_write=True),
-                        factory=lambda cfg: DenyingFileSystem(**cfg)))
+    register(
+        SystemSpec(
+            "denying",
+            protocols=("denying",),
+            capabilities=Capabilities(atomic_write=True),
+            factory=lambda cfg: DenyingFileSystem(**cfg),
+        )
+    )
 
 
 @pytest.fixture
@@ -51,13 +56,17 @@ def test_missing_local_file_names_the_place(tmp_path):
     folder = Folder(str(tmp_path / "run"), "file")
     with pytest.raises(StorageNotFoundError, match=f"file:{tmp_path}/run/absent") as excinfo:
         folder.open("absent")
-    assert isinstance(excinfo.value, FileNotFoundError) and isinstance(excinfo.value, rh.StorageError)
+    assert isinstance(excinfo.value, FileNotFoundError) and isinstance(
+        excinfo.value, rh.StorageError
+    )
     with pytest.raises(FileNotFoundError, match=f"No file file:{tmp_path}/run/absent"):
         folder.read_bytes("absent")
 
 
 def test_a_run_that_cannot_start_leaves_nothing(denying):
-    with pytest.raises(rh.StorageError, match="Cannot publish denying:/?bucket/refused/config_for_run.json"):
+    with pytest.raises(
+        rh.StorageError, match="Cannot publish denying:/?bucket/refused/config_for_run.json"
+    ):
         with rh.run(name="refused", system="denying", path="bucket/refused"):
             pytest.fail("the block must not run when the Run cannot start")
     assert Folder("bucket/refused", "denying").files() == []
