@@ -21,9 +21,9 @@ import tempfile
 import time
 
 import s3fs
+from rh_s3.testing import MotoServer
 
 import rhcore as rh
-from rh_s3.testing import MotoServer
 from rhcore import layout
 
 SIZE_MB = int(os.environ.get("BENCH_S3_MB", "200"))
@@ -71,9 +71,13 @@ def main() -> None:
             run.to("s3", path=dest, data_config=config)
 
         print(f"rhcore {rh.__version__}, s3fs {s3fs.__version__}, Python {sys.version.split()[0]}")
-        print(f"copying a Run of {total / 2**20:.1f} MiB (result.pkl {SIZE_MB} MiB) to moto at "
-              f"{server.endpoint}, {ROUNDS} rounds\n")
-        timed(by_s3fs, baseline_fs, f"{BUCKET}/warm-s3fs", total)  # first connections, first multipart
+        print(
+            f"copying a Run of {total / 2**20:.1f} MiB (result.pkl {SIZE_MB} MiB) to moto at "
+            f"{server.endpoint}, {ROUNDS} rounds\n"
+        )
+        timed(
+            by_s3fs, baseline_fs, f"{BUCKET}/warm-s3fs", total
+        )  # first connections, first multipart
         timed(by_rhcore, baseline_fs, f"{BUCKET}/warm-rhcore", total)
         times: dict[str, list[float]] = {"s3fs.put (baseline)": [], 'run.to("s3")': []}
         for i in range(ROUNDS):
@@ -86,11 +90,15 @@ def main() -> None:
         for label, samples in times.items():
             median = statistics.median(samples)
             rates[label] = total / 2**20 / median
-            print(f"{label:<22}{median:>10.2f}{rates[label]:>10.1f}   "
-                  + " ".join(f"{s:.2f}" for s in samples))
+            print(
+                f"{label:<22}{median:>10.2f}{rates[label]:>10.1f}   "
+                + " ".join(f"{s:.2f}" for s in samples)
+            )
         ratio = rates['run.to("s3")'] / rates["s3fs.put (baseline)"]
-        print(f"\nrun.to reaches {ratio:.0%} of s3fs.put's throughput; "
-              f"target >= 90% -> {'met' if ratio >= 0.9 else 'MISSED'}")
+        print(
+            f"\nrun.to reaches {ratio:.0%} of s3fs.put's throughput; "
+            f"target >= 90% -> {'met' if ratio >= 0.9 else 'MISSED'}"
+        )
         os.chdir("/")
 
 

@@ -29,7 +29,10 @@ import botocore.session
 READY_TIMEOUT = 30.0
 """Seconds to wait for a started server to answer."""
 
-ALLOW_ALL = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+ALLOW_ALL = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+}
 """An IAM policy allowing everything."""
 
 
@@ -82,7 +85,9 @@ class MotoServer:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"moto server exited with {self.process.returncode}: {self.log()}")
+                raise RuntimeError(
+                    f"moto server exited with {self.process.returncode}: {self.log()}"
+                )
             try:
                 with urllib.request.urlopen(self.endpoint + "/moto-api/", timeout=1) as response:
                     if response.status == 200:
@@ -90,7 +95,9 @@ class MotoServer:
             except (OSError, urllib.error.URLError):
                 pass
             time.sleep(0.05)
-        raise RuntimeError(f"moto server at {self.endpoint} not ready after {timeout:.0f} s: {self.log()}")
+        raise RuntimeError(
+            f"moto server at {self.endpoint} not ready after {timeout:.0f} s: {self.log()}"
+        )
 
     def log(self) -> str:
         """What the server wrote to stderr (its request log and errors)."""
@@ -121,20 +128,30 @@ class MotoServer:
     def data_config(self, credentials: dict[str, str] | None = None) -> dict[str, Any]:
         """An ``s3`` system ``data_config`` reaching this server (s3fs keyword arguments)."""
         creds = credentials or self.credentials
-        return {"key": creds["key"], "secret": creds["secret"],
-                "client_kwargs": {"endpoint_url": self.endpoint}}
+        return {
+            "key": creds["key"],
+            "secret": creds["secret"],
+            "client_kwargs": {"endpoint_url": self.endpoint},
+        }
 
     def environment(self, credentials: dict[str, str] | None = None) -> dict[str, str]:
         """The same as standard AWS environment variables (for subprocesses)."""
         creds = credentials or self.credentials
-        return {"AWS_ACCESS_KEY_ID": creds["key"], "AWS_SECRET_ACCESS_KEY": creds["secret"],
-                "AWS_ENDPOINT_URL": self.endpoint, "AWS_DEFAULT_REGION": "us-east-1"}
+        return {
+            "AWS_ACCESS_KEY_ID": creds["key"],
+            "AWS_SECRET_ACCESS_KEY": creds["secret"],
+            "AWS_ENDPOINT_URL": self.endpoint,
+            "AWS_DEFAULT_REGION": "us-east-1",
+        }
 
     def _client(self, service: str, credentials: dict[str, str] | None = None) -> Any:
         creds = credentials or self.credentials
         return botocore.session.get_session().create_client(
-            service, endpoint_url=self.endpoint, region_name="us-east-1",
-            aws_access_key_id=creds["key"], aws_secret_access_key=creds["secret"],
+            service,
+            endpoint_url=self.endpoint,
+            region_name="us-east-1",
+            aws_access_key_id=creds["key"],
+            aws_secret_access_key=creds["secret"],
         )
 
     def create_user(self, name: str, policy: dict[str, Any] = ALLOW_ALL) -> dict[str, str]:
@@ -142,7 +159,9 @@ class MotoServer:
         as ``{"key": ..., "secret": ...}``. Policies are enforced once auth is enabled."""
         iam = self._client("iam")
         iam.create_user(UserName=name)
-        iam.put_user_policy(UserName=name, PolicyName=f"{name}-policy", PolicyDocument=json.dumps(policy))
+        iam.put_user_policy(
+            UserName=name, PolicyName=f"{name}-policy", PolicyDocument=json.dumps(policy)
+        )
         access = iam.create_access_key(UserName=name)["AccessKey"]
         return {"key": access["AccessKeyId"], "secret": access["SecretAccessKey"]}
 
@@ -152,7 +171,9 @@ class MotoServer:
         :meth:`data_config` uses from then on."""
         admin = self.create_user("rhcore-admin")
         request = urllib.request.Request(
-            self.endpoint + "/moto-api/reset-auth", data=b"0", method="POST",
+            self.endpoint + "/moto-api/reset-auth",
+            data=b"0",
+            method="POST",
             headers={"Content-Type": "text/plain"},
         )
         with urllib.request.urlopen(request, timeout=10) as response:
@@ -166,8 +187,9 @@ class MotoServer:
         self._client("s3", credentials).create_bucket(Bucket=bucket)
         return bucket
 
-    def objects(self, bucket: str | None = None,
-                credentials: dict[str, str] | None = None) -> dict[str, bytes]:
+    def objects(
+        self, bucket: str | None = None, credentials: dict[str, str] | None = None
+    ) -> dict[str, bytes]:
         """Every object in ``bucket`` (default: in every bucket), as ``{"bucket/key": content}``."""
         s3 = self._client("s3", credentials)
         found: dict[str, bytes] = {}
@@ -181,4 +203,6 @@ class MotoServer:
 
     def buckets(self, credentials: dict[str, str] | None = None) -> list[str]:
         """Names of every bucket."""
-        return sorted(b["Name"] for b in self._client("s3", credentials).list_buckets().get("Buckets", []))
+        return sorted(
+            b["Name"] for b in self._client("s3", credentials).list_buckets().get("Buckets", [])
+        )

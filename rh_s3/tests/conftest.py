@@ -12,14 +12,24 @@ import uuid
 from typing import Any, Iterator
 
 import pytest
-
 from rh_s3.testing import MotoServer
+
 from rhcore import plugins, settings
 
-_AMBIENT = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL",
-            "AWS_ENDPOINT_URL_S3", "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_CONFIG_FILE",
-            "AWS_SHARED_CREDENTIALS_FILE", "RHCORE_REGISTRY", "RHCORE_DISABLE_PLUGIN_AUTOLOAD",
-            "RHCORE_PLUGINS")
+_AMBIENT = (
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_S3",
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_CONFIG_FILE",
+    "AWS_SHARED_CREDENTIALS_FILE",
+    "RHCORE_REGISTRY",
+    "RHCORE_DISABLE_PLUGIN_AUTOLOAD",
+    "RHCORE_PLUGINS",
+)
 
 
 @pytest.fixture(scope="session")

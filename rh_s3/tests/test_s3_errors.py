@@ -11,9 +11,9 @@ import traceback
 from typing import Iterator
 
 import pytest
+from rh_s3.testing import free_port
 
 import rhcore as rh
-from rh_s3.testing import free_port
 from rhcore.errors import StorageNotFoundError
 
 WRONG_SECRET = "wrong-secret-0123456789abcdef"
@@ -43,13 +43,17 @@ def local_run(tmp_path) -> rh.Run:
 def test_a_run_in_a_missing_bucket(moto, s3_config):
     buckets = moto.buckets()
     with within(5), pytest.raises(StorageNotFoundError) as excinfo:
-        with rh.run(name="lost", system="s3", path="no-such-bucket/runs/lost", data_config=s3_config):
+        with rh.run(
+            name="lost", system="s3", path="no-such-bucket/runs/lost", data_config=s3_config
+        ):
             pytest.fail("the block must not run")
     assert str(excinfo.value) == (
         "Cannot publish s3:no-such-bucket/runs/lost/config_for_run.json: "
         "The specified bucket does not exist"
     )
-    assert isinstance(excinfo.value, FileNotFoundError) and isinstance(excinfo.value, rh.StorageError)
+    assert isinstance(excinfo.value, FileNotFoundError) and isinstance(
+        excinfo.value, rh.StorageError
+    )
     assert moto.buckets() == buckets  # and none was created on the way
 
 
@@ -62,8 +66,12 @@ def test_a_copy_to_a_missing_bucket(moto, s3_config, tmp_path):
 
 def test_a_registry_in_a_missing_bucket(moto, s3_config, tmp_path):
     rh.configure(registry="s3://no-such-bucket/team", data_config=s3_config)
-    with within(5), pytest.raises(StorageNotFoundError,
-                                  match="Cannot publish s3:no-such-bucket/team/local.json"):
+    with (
+        within(5),
+        pytest.raises(
+            StorageNotFoundError, match="Cannot publish s3:no-such-bucket/team/local.json"
+        ),
+    ):
         local_run(tmp_path).save()
     assert not rh.exists("local")
 
@@ -90,8 +98,13 @@ def test_wrong_credentials_loading_a_run(bad_config, s3_bucket, s3_config):
 
 def test_wrong_credentials_writing_leave_nothing(bad_config, s3_bucket, moto, tmp_path):
     with within(5), pytest.raises(rh.StorageError, match=f"s3:{s3_bucket}/runs/denied") as excinfo:
-        with rh.run(name="denied", system="s3", path=f"{s3_bucket}/runs/denied",
-                    data_config=bad_config, load=False):
+        with rh.run(
+            name="denied",
+            system="s3",
+            path=f"{s3_bucket}/runs/denied",
+            data_config=bad_config,
+            load=False,
+        ):
             pytest.fail("the block must not run")
     assert WRONG_SECRET not in failure_text(excinfo)
     with within(5), pytest.raises(rh.StorageError, match=f"s3:{s3_bucket}/copies/local") as excinfo:
@@ -104,8 +117,11 @@ def test_wrong_credentials_writing_leave_nothing(bad_config, s3_bucket, moto, tm
 
 
 def unreachable(endpoint: str) -> dict:
-    return {"key": "AKIAUNREACHABLE00000", "secret": WRONG_SECRET,
-            "client_kwargs": {"endpoint_url": endpoint}}
+    return {
+        "key": "AKIAUNREACHABLE00000",
+        "secret": WRONG_SECRET,
+        "client_kwargs": {"endpoint_url": endpoint},
+    }
 
 
 def test_a_closed_port(tmp_path):
@@ -149,5 +165,8 @@ def test_an_endpoint_that_never_answers(black_hole):
     with within(20), pytest.raises(rh.StorageError) as excinfo:
         rh.run(path="bucket/runs/far", system="s3", data_config=unreachable(black_hole))
     text = failure_text(excinfo)
-    assert "Cannot read s3:bucket/runs/far/config_for_run.json: Connect timeout on endpoint URL" in text
+    assert (
+        "Cannot read s3:bucket/runs/far/config_for_run.json: Connect timeout on endpoint URL"
+        in text
+    )
     assert WRONG_SECRET not in text

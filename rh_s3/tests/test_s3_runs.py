@@ -17,11 +17,18 @@ from rhcore.folder import Folder
 RESULT = {"accuracy": 0.9, "weights": list(range(100))}
 
 
-def function_like_run(path: str, system: str = "file", data_config: dict | None = None,
-                      payload: bytes = b"") -> rh.Run:
+def function_like_run(
+    path: str, system: str = "file", data_config: dict | None = None, payload: bytes = b""
+) -> rh.Run:
     """A COMPLETED Run with inputs, a result, stdout, stderr and a nested artifact."""
-    with rh.run(name="train", system=system, path=path, data_config=data_config,
-                fn_name="train", run_type=rh.RunType.FUNCTION_RUN) as r:
+    with rh.run(
+        name="train",
+        system=system,
+        path=path,
+        data_config=data_config,
+        fn_name="train",
+        run_type=rh.RunType.FUNCTION_RUN,
+    ) as r:
         print("epoch 1 done")
         print("a warning", file=sys.stderr)
         r.write(((3,), {"lr": 0.1}), layout.INPUTS_FILE)
@@ -135,8 +142,9 @@ def test_s3_to_s3_other_credentials_streams_large_files(s3_bucket, s3_config, mo
     creds = moto.create_user(f"teammate-{uuid.uuid4().hex[:8]}")
     theirs = moto.data_config(creds)
     their_bucket = moto.create_bucket(f"rh-theirs-{uuid.uuid4().hex[:8]}", creds)
-    source = function_like_run(f"{s3_bucket}/runs/train", "s3", s3_config,
-                               payload=os.urandom(20 * 1024 * 1024))
+    source = function_like_run(
+        f"{s3_bucket}/runs/train", "s3", s3_config, payload=os.urandom(20 * 1024 * 1024)
+    )
     before = snapshot(source.folder)
     copy = source.to("s3", path=f"{their_bucket}/train", data_config=theirs)
     assert copy.folder.fs is not source.folder.fs
@@ -162,8 +170,11 @@ def test_copying_again_replaces_the_copy_and_another_run_is_refused(s3_bucket, s
 def test_the_config_is_written_last(s3_bucket, s3_config, tmp_path):
     source = function_like_run(str(tmp_path / "train"))
     order: list[str] = []
-    source.folder.copy_to(Folder(f"{s3_bucket}/ordered", "s3", s3_config), last=layout.CONFIG_FILE,
-                          callback=lambda rel, done, total: order.append(rel))
+    source.folder.copy_to(
+        Folder(f"{s3_bucket}/ordered", "s3", s3_config),
+        last=layout.CONFIG_FILE,
+        callback=lambda rel, done, total: order.append(rel),
+    )
     order = list(dict.fromkeys(order))
     assert order[-1] == layout.CONFIG_FILE
     assert sorted(order) == sorted(source.folder.files())
@@ -173,14 +184,20 @@ def test_an_interrupted_copy_is_never_a_run(s3_bucket, s3_config, moto, tmp_path
     """The server refuses one object mid-copy (a bucket policy denying result.pkl): the
     copy fails naming the place, the files before it are there, the config is not, so no
     reader takes the folder for a Run. Copying again with rights completes it."""
-    denied = moto.create_user(f"no-results-{uuid.uuid4().hex[:8]}", policy={
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Effect": "Allow", "Action": "*", "Resource": "*"},
-            {"Effect": "Deny", "Action": "s3:PutObject",
-             "Resource": f"arn:aws:s3:::{s3_bucket}/*/{layout.RESULT_FILE}"},
-        ],
-    })
+    denied = moto.create_user(
+        f"no-results-{uuid.uuid4().hex[:8]}",
+        policy={
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Action": "*", "Resource": "*"},
+                {
+                    "Effect": "Deny",
+                    "Action": "s3:PutObject",
+                    "Resource": f"arn:aws:s3:::{s3_bucket}/*/{layout.RESULT_FILE}",
+                },
+            ],
+        },
+    )
     source = function_like_run(str(tmp_path / "train"))
     before = snapshot(source.folder)
     dest = f"{s3_bucket}/partial/train"

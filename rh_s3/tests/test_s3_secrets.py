@@ -31,8 +31,9 @@ def test_a_runs_credentials_are_written_nowhere(moto, s3_bucket, tmp_path, isola
     config = moto.data_config(creds)
     rh.configure(registry=f"s3://{s3_bucket}/registry", data_config=config)
 
-    with rh.run(name="classified", system="s3", path=f"{s3_bucket}/runs/classified",
-                data_config=config) as r:
+    with rh.run(
+        name="classified", system="s3", path=f"{s3_bucket}/runs/classified", data_config=config
+    ) as r:
         print("working with", sorted(config))  # the names of the settings, not their values
     r.save()
     rh.run("classified", data_config=config).save("classified-again")  # entries hold no keys
@@ -45,10 +46,15 @@ def test_a_runs_credentials_are_written_nowhere(moto, s3_bucket, tmp_path, isola
     with pytest.raises(rh.StorageError) as excinfo:  # an error made with these credentials
         local.to("s3", path="no-such-bucket-for-secrets/x", data_config=config)
     message = "".join(traceback.format_exception(excinfo.value))
-    done = subprocess.run([sys.executable, "-m", "rhcore.cli", "cp", "local-copy",
-                           "s3:no-such-bucket-for-secrets/y"], capture_output=True, env={
-                               **os.environ, **moto.environment(creds),
-                               "RHCORE_REGISTRY": f"s3://{s3_bucket}/registry"})
+    done = subprocess.run(
+        [sys.executable, "-m", "rhcore.cli", "cp", "local-copy", "s3:no-such-bucket-for-secrets/y"],
+        capture_output=True,
+        env={
+            **os.environ,
+            **moto.environment(creds),
+            "RHCORE_REGISTRY": f"s3://{s3_bucket}/registry",
+        },
+    )
     assert done.returncode != 0 and b"s3:no-such-bucket-for-secrets/y" in done.stderr
 
     objects = moto.objects()

@@ -30,21 +30,25 @@ def test_registered_through_its_entry_point():
 
 
 def test_rh_plugins_lists_it():
-    done = subprocess.run([sys.executable, "-m", "rhcore.cli", "plugins"],
-                          capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "rhcore.cli", "plugins"], capture_output=True, text=True, check=True
+    )
     assert ["s3", "rh-s3", rh_s3.__version__, "systems:", "s3"] in [
         line.split() for line in done.stdout.splitlines()
     ]
 
 
-@pytest.mark.parametrize("form", ["{b}/runs/x", "/{b}/runs/x", "s3://{b}/runs/x", "s3a://{b}/runs/x",
-                                  "{b}/runs/x/"])
+@pytest.mark.parametrize(
+    "form", ["{b}/runs/x", "/{b}/runs/x", "s3://{b}/runs/x", "s3a://{b}/runs/x", "{b}/runs/x/"]
+)
 def test_path_forms_name_the_same_folder(form, s3_bucket, s3_config):
     with rh.run(name="x", system="s3", path=f"{s3_bucket}/runs/x", data_config=s3_config):
         print("here")
     folder = Folder(form.format(b=s3_bucket), "s3", s3_config)
     assert folder.path == f"{s3_bucket}/runs/x"
-    assert rh.run(path=form.format(b=s3_bucket), system="s3", data_config=s3_config).stdout() == "here"
+    assert (
+        rh.run(path=form.format(b=s3_bucket), system="s3", data_config=s3_config).stdout() == "here"
+    )
 
 
 def test_no_default_place_asks_for_a_path(s3_config):
@@ -59,8 +63,11 @@ def client_config(fs: s3fs.S3FileSystem):
 
 
 def test_defaults_never_override_the_user_and_never_touch_their_dict(moto):
-    mine = {**moto.data_config(), "config_kwargs": {"connect_timeout": 11, "retries": {"max_attempts": 7}},
-            "use_listings_cache": True}
+    mine = {
+        **moto.data_config(),
+        "config_kwargs": {"connect_timeout": 11, "retries": {"max_attempts": 7}},
+        "use_listings_cache": True,
+    }
     before = copy.deepcopy(mine)
     fs = rh_s3.s3_filesystem(mine)
     config = client_config(fs)
@@ -118,4 +125,6 @@ def test_a_run_on_s3_creates_no_bucket_marker_or_folder_object(s3_bucket, s3_con
     with rh.run(name="flat", system="s3", path=f"{s3_bucket}/a/b/flat", data_config=s3_config):
         pass
     keys = sorted(moto.objects(s3_bucket))
-    assert keys == [f"{s3_bucket}/a/b/flat/{n}" for n in (layout.CONFIG_FILE, "flat.err", "flat.out")]
+    assert keys == [
+        f"{s3_bucket}/a/b/flat/{n}" for n in (layout.CONFIG_FILE, "flat.err", "flat.out")
+    ]
