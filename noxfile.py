@@ -2,6 +2,7 @@
 
     nox            # lint and every test session (what CI runs)
     nox -s core    # the core and the file system
+    nox -s s3      # rh-s3 against a moto S3 server
     nox -s ssh     # rh-ssh-cluster against a real OpenSSH sshd on 127.0.0.1
     nox -s ray     # plugins/rh_ray against a local Ray head
     nox -s demo    # the quickstart on a fresh install
@@ -13,7 +14,7 @@ from __future__ import annotations
 import nox
 
 nox.options.default_venv_backend = "uv|virtualenv"
-nox.options.sessions = ["lint", "core", "ssh", "ray", "demo"]
+nox.options.sessions = ["lint", "core", "s3", "ssh", "ray", "demo"]
 nox.options.error_on_missing_interpreters = False
 
 
@@ -29,6 +30,13 @@ def core(session: nox.Session) -> None:
     """rhcore and its file system: unit, property, contract and spec-example tests."""
     session.install("-e", ".[testing]")
     session.run("pytest", "tests", *session.posargs)
+
+
+@nox.session
+def s3(session: nox.Session) -> None:
+    """rh-s3 against a real S3 server (moto, started by the tests on a free port)."""
+    session.install("-e", ".[testing]", "-e", "./rh_s3", "moto[server]")
+    session.run("pytest", "rh_s3/tests", *session.posargs)
 
 
 @nox.session
@@ -57,7 +65,8 @@ def demo(session: nox.Session) -> None:
 @nox.session
 def bench(session: nox.Session) -> None:
     """Benchmarks against their baselines (prints numbers; not a test)."""
-    session.install("-e", ".", "-e", "plugins/rh_ray", "joblib")
+    session.install("-e", ".", "-e", "./rh_s3", "-e", "plugins/rh_ray", "moto[server]", "joblib")
     session.run("python", "bench/bench_core.py")
     session.run("python", "bench/bench_functions.py")
+    session.run("python", "bench/bench_s3.py")
     session.run("python", "bench/bench_ray.py")

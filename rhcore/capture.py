@@ -192,3 +192,12 @@ def attach(out: BinaryIO | None, err: BinaryIO | None) -> object:
 def detach(token: object) -> None:
     """End a capture begun by :func:`attach`."""
     _capture.detach(token)
+
+
+def uncaptured(name: str = "stderr") -> Any:
+    """``sys.stdout`` or ``sys.stderr`` as it is outside any capture: where rhcore draws
+    what only a person watching should see (progress bars), and no Run's log should keep."""
+    with _capture._lock:
+        current = getattr(sys, name)
+        rep = _capture._replacements.get(name)
+        return rep.original if rep is not None and current is rep.stream else current

@@ -49,6 +49,11 @@ class StorageError(RhcoreError, OSError):
     """A storage system failed; the message names the system and the path."""
 
 
+class StorageNotFoundError(StorageError, FileNotFoundError):
+    """What a storage operation needs does not exist (a bucket, a container, a parent
+    folder); the message names the system and the path."""
+
+
 class RunFailedError(RhcoreError, RuntimeError):
     """A Run this call waited for ended in ERROR (its error and traceback are in the message)."""
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import fsspec.callbacks
 
-from rhcore.errors import ReadOnlySystemError, RhcoreError, StorageError
+from rhcore.errors import ReadOnlySystemError, RhcoreError, StorageError, StorageNotFoundError
 from rhcore.plugins import get_plugins
 from rhcore.secrets import scrub
 
@@ -123,8 +123,15 @@ class Folder:
         return sorted(self._strip(p)[len(prefix) :] for p in found if self._strip(p).startswith(prefix))
 
     def mkdir(self) -> None:
-        """Create the folder (and parents); no-op if it exists or the system has no folders."""
+        """Create the folder (and parents); no-op if it exists or the system has no folders.
+
+        Object stores have no folders, only key prefixes, so nothing is created there —
+        in particular never a bucket: their ``makedirs`` would create a mistyped bucket
+        instead of reporting it missing.
+        """
         self._check_writable()
+        if not self._has_folders:
+            return
         with self._errors("create", self.path):
             self.fs.makedirs(self.path, exist_ok=True)
 
@@ -161,7 +168,8 @@ class Folder:
             try:
                 return self.fs.cat_file(path)
             except FileNotFoundError:
-                raise FileNotFoundError(f"No file {self.system}:{path}") from None
+                pass
+        raise FileNotFoundError(f"No file {self.system}:{path}")
 
     def write_bytes(self, name: str, data: bytes) -> None:
         """Write file ``name`` (not atomically: use :meth:`publish` for configs)."""
@@ -222,6 +230,15 @@ class Folder:
             if "r" not in mode:
                 self._parent_dirs(path)
             return self.fs.open(path, mode, **kwargs)
+
+    def upload(self, local_path: str, name: str) -> None:
+        """Copy the local file ``local_path`` to file ``name`` in the folder (whole, replacing
+        it): how logs spooled on this machine reach a remote folder."""
+        self._check_writable()
+        path = self.join(name)
+        with self._errors("upload", path):
+            self._parent_dirs(path)
+            self.fs.put_file(local_path, path)
 
     def size(self, name: str) -> int:
         """Size in bytes of file ``name``."""
@@ -285,19 +302,24 @@ class Folder:
         """A path in the filesystem's canonical form, as its listings return them."""
         return self.fs._strip_protocol(path)
 
+    @property
+    def _has_folders(self) -> bool:
+        """Whether the system has real folders that must exist before files go in them."""
+        return self.is_local or self.spec.capabilities.posix_paths
+
     def _with_parents(self, path: str, write: Callable[[], Any]) -> Any:
         """Run ``write``; where folders are real and the parent was missing, make it and
         run it again (cheaper than making sure first, on the hot path of every Run)."""
         try:
             return write()
         except FileNotFoundError:
-            if not (self.is_local or self.spec.capabilities.posix_paths):
+            if not self._has_folders:
                 raise
             self._parent_dirs(path)
             return write()
 
     def _parent_dirs(self, path: str) -> None:
-        if self.is_local or self.spec.capabilities.posix_paths:
+        if self._has_folders:
             self.fs.makedirs(posixpath.dirname(path), exist_ok=True)
 
     def _check_writable(self) -> None:
@@ -312,9 +334,7 @@ class Folder:
         names the system and path and carries no secret."""
         try:
             yield
-        except (FileNotFoundError, FileExistsError, IsADirectoryError, NotADirectoryError):
-            raise
-        except StorageError as exc:  # a plugin's: keep its type, add the place if missing
+        except StorageError as exc:  # a plugin's, or ours: keep its type, add the place if missing
             where = f"{self.system}:{path}"
             if where in str(exc):
                 raise
@@ -324,6 +344,12 @@ class Folder:
                 raise exc from None
             raise located from None
         except RhcoreError:
+            raise
+        except FileNotFoundError as exc:
+            raise StorageNotFoundError(
+                f"Cannot {action} {self.system}:{path}: {scrub(str(exc), self.data_config)}"
+            ) from None
+        except (FileExistsError, IsADirectoryError, NotADirectoryError):
             raise
         except PermissionError as exc:
             raise StorageError(

@@ -74,11 +74,15 @@ class LogFile:
             size = os.path.getsize(self._spool_path)
             if size == self._synced_size:
                 return
-            self.folder.fs.put_file(self._spool_path, self.folder.join(self.name))
+            self.folder.upload(self._spool_path, self.name)
             self._synced_size = size
 
-    def close(self) -> None:
-        """Flush, upload a spool one last time, and release the file."""
+    def close(self, *, upload: bool = True) -> None:
+        """Flush, upload a spool one last time, and release the file.
+
+        ``upload=False`` drops a spool without uploading it: a Run that could not start
+        leaves nothing on its system.
+        """
         if self._closed:
             return
         if self._autosync:
@@ -89,7 +93,8 @@ class LogFile:
             self._closed = True
         if self._spool_path is not None:
             try:
-                self.sync()
+                if upload:
+                    self.sync()
             finally:
                 self._synced_size = -2
                 os.unlink(self._spool_path)

@@ -28,6 +28,7 @@ from rhcore.errors import (
 )
 from rhcore.folder import Folder
 from rhcore.plugins import get_plugins
+from rhcore.progress import copy_progress
 from rhcore.registry import get_registry
 from rhcore.resources import Resource
 from rhcore.secrets import redact
@@ -286,7 +287,7 @@ class Run(Resource):
         try:
             self._set_status(RunStatus.RUNNING)
         except BaseException:
-            self._close_logs()
+            self._close_logs(upload=False)  # nothing was started: leave nothing behind
             raise
         context.push(self)
         if streams is not None:
@@ -319,10 +320,10 @@ class Run(Resource):
             return RunStatus.CANCELLED
         return RunStatus.ERROR
 
-    def _close_logs(self) -> None:
+    def _close_logs(self, *, upload: bool = True) -> None:
         logs, self._logs = self._logs, ()
         for log in logs:
-            log.close()
+            log.close(upload=upload)
 
     # -- reading ---------------------------------------------------------------------
 
@@ -456,9 +457,16 @@ class Run(Resource):
         """Copy the Run's folder to ``system`` (``"here"``: ``./rh/<name>``) and return the copy.
 
         Every file is copied and the config last, so an interrupted copy is never seen as
-        a complete Run. The source is untouched.
+        a complete Run. The source is untouched. On a terminal, large files show a
+        progress bar on stderr.
         """
-        self.refresh()
+        config = self._read_config()
+        if config is None:
+            raise RunNotFoundError(
+                f"Run {self.name!r} has no config at {self.folder.system}:{self.folder.path}: "
+                "nothing to copy"
+            )
+        self._apply(config)
         if system == "here":
             system = "file"
             path = path or os.path.join(layout.local_runs_dir(), self.name)
@@ -477,8 +485,10 @@ class Run(Resource):
                 raise RunExistsError(
                     f"{dest.system}:{dest.path} already holds another Run ({existing.get('name')!r})"
                 )
+            dest.remove(layout.CONFIG_FILE)  # first: no reader sees the old copy half deleted
             dest.rm()
-        self.folder.copy_to(dest, last=layout.CONFIG_FILE)
+        with copy_progress(f"{self.name}:") as report:
+            self.folder.copy_to(dest, last=layout.CONFIG_FILE, callback=report)
         return Run._at(dest, read_run_config(dest) or self.run_config, dest_cluster)
 
     # -- misc ------------------------------------------------------------------------

@@ -79,6 +79,7 @@ def test_unknown_system_names_installed_ones():
 )
 def test_known_but_missing_systems_name_the_extra(system, extra, monkeypatch):
     monkeypatch.setenv("RHCORE_PLUGINS", "file")  # as if no other plugin were installed
+    plugins.reset()
     with pytest.raises(rh.UnknownSystemError, match=rf"pip install 'rhcore\[{extra}\]'"):
         rh.run(name="x", system=system, path="bucket/x")
 

@@ -1,0 +1,72 @@
+"""Fixtures: one real S3 server (moto, as a subprocess on a free port) for the session,
+with signature and IAM checks on, a fresh bucket per test, and each test isolated in its
+own HOME and working directory.
+
+The server itself is :class:`rh_s3.testing.MotoServer`, which other suites (a cluster's
+``run_store`` on S3) and ``bench/bench_s3.py`` use too.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, Iterator
+
+import pytest
+from rh_s3.testing import MotoServer
+
+from rhcore import plugins, settings
+
+_AMBIENT = (
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_S3",
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_CONFIG_FILE",
+    "AWS_SHARED_CREDENTIALS_FILE",
+    "RHCORE_REGISTRY",
+    "RHCORE_DISABLE_PLUGIN_AUTOLOAD",
+    "RHCORE_PLUGINS",
+)
+
+
+@pytest.fixture(scope="session")
+def moto() -> Iterator[MotoServer]:
+    """The session's S3 server, checking signatures and IAM policies like AWS."""
+    server = MotoServer.start()
+    try:
+        server.enable_auth()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def s3_config(moto: MotoServer) -> dict[str, Any]:
+    """A ``data_config`` for the ``s3`` system with the server's administrator keys."""
+    return moto.data_config()
+
+
+@pytest.fixture
+def s3_bucket(moto: MotoServer) -> str:
+    """A new, empty bucket for this test."""
+    return moto.create_bucket(f"rh-test-{uuid.uuid4().hex[:12]}")
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path, monkeypatch) -> Iterator[Any]:
+    """Own HOME and working directory; no ambient AWS or rhcore settings; plugins rebuilt."""
+    home, work = tmp_path / "home", tmp_path / "work"
+    home.mkdir()
+    work.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(work)
+    for var in _AMBIENT:
+        monkeypatch.delenv(var, raising=False)
+    settings.reset()
+    plugins.reset()
+    yield work
+    settings.reset()
+    plugins.reset()

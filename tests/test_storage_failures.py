@@ -1,0 +1,144 @@
+"""Storage failures name their place and leave nothing half made; copies show progress on a
+terminal only."""
+
+from __future__ import annotations
+
+import fcntl
+import io
+import os
+import select
+import struct
+import sys
+import termios
+
+import pytest
+from fsspec.implementations.memory import MemoryFileSystem
+
+import rhcore as rh
+from rhcore import hookimpl, layout, plugins
+from rhcore.errors import StorageNotFoundError
+from rhcore.folder import Folder
+from rhcore.plugins import Capabilities, SystemSpec
+
+
+class DenyingFileSystem(MemoryFileSystem):
+    """An object store that lets uploads through but refuses configs, as a bucket policy
+    denying some keys does."""
+
+    protocol = "denying"
+
+    def pipe_file(self, path, value, **kwargs):
+        if path.endswith(layout.CONFIG_FILE):
+            raise PermissionError(f"Access denied to {path}")
+        return super().pipe_file(path, value, **kwargs)
+
+
+@hookimpl
+def rhcore_register_systems(register):
+    register(
+        SystemSpec(
+            "denying",
+            protocols=("denying",),
+            capabilities=Capabilities(atomic_write=True),
+            factory=lambda cfg: DenyingFileSystem(**cfg),
+        )
+    )
+
+
+@pytest.fixture
+def denying():
+    plugins.register(sys.modules[__name__], "denying")
+    yield
+    plugins.unregister("denying")
+
+
+def test_missing_local_file_names_the_place(tmp_path):
+    folder = Folder(str(tmp_path / "run"), "file")
+    with pytest.raises(StorageNotFoundError, match=f"file:{tmp_path}/run/absent") as excinfo:
+        folder.open("absent")
+    assert isinstance(excinfo.value, FileNotFoundError) and isinstance(
+        excinfo.value, rh.StorageError
+    )
+    with pytest.raises(FileNotFoundError, match=f"No file file:{tmp_path}/run/absent"):
+        folder.read_bytes("absent")
+
+
+def test_a_run_that_cannot_start_leaves_nothing(denying):
+    with pytest.raises(
+        rh.StorageError, match="Cannot publish denying:/?bucket/refused/config_for_run.json"
+    ):
+        with rh.run(name="refused", system="denying", path="bucket/refused"):
+            pytest.fail("the block must not run when the Run cannot start")
+    assert Folder("bucket/refused", "denying").files() == []
+
+
+def test_mkdir_makes_nothing_on_an_object_store(denying):
+    folder = Folder("bucket/empty", "denying")
+    folder.mkdir()
+    assert not folder.exists()
+
+
+def test_to_of_a_run_that_never_ran_says_so():
+    never = rh.run(name="never")
+    with pytest.raises(rh.RunNotFoundError, match="nothing to copy"):
+        never.to("here", path="elsewhere")
+    assert not os.path.exists("elsewhere")
+
+
+def big_run(size: int) -> rh.Run:
+    with rh.run(name="big") as r:
+        print("big output")
+    r.write(os.urandom(size), layout.RESULT_FILE)
+    return r
+
+
+def read_all(fd: int) -> str:
+    """Everything written to a pseudo-terminal, read from its master side."""
+    chunks = []
+    while select.select([fd], [], [], 0.5)[0]:
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:  # the other side is closed and drained
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(fd)
+    return b"".join(chunks).decode(errors="replace")
+
+
+def test_copies_show_a_bar_per_large_file_on_a_terminal(tmp_path, monkeypatch):
+    r = big_run(9 * 1024 * 1024)
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 120, 0, 0))  # 120 columns
+    terminal = os.fdopen(slave, "w")
+    monkeypatch.setattr(sys, "stderr", terminal)
+    r.to("file", path=str(tmp_path / "copy"))
+    terminal.close()
+    shown = read_all(master)
+    assert "big: result.pkl" in shown and "100%" in shown and "9.00M" in shown
+    assert "big.out" not in shown  # small files copy without a bar
+
+
+def test_a_copy_inside_a_run_shows_its_bar_but_keeps_it_out_of_the_log(tmp_path, monkeypatch):
+    r = big_run(9 * 1024 * 1024)
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 120, 0, 0))
+    terminal = os.fdopen(slave, "w")
+    monkeypatch.setattr(sys, "stderr", terminal)
+    with rh.run(name="pipeline") as outer:
+        print("copying", file=sys.stderr)
+        r.to("file", path=str(tmp_path / "copy"))
+    terminal.close()
+    shown = read_all(master)
+    assert "big: result.pkl" in shown and "copying" in shown
+    assert outer.stderr() == "copying"
+
+
+def test_copies_are_quiet_when_stderr_is_not_a_terminal(tmp_path, monkeypatch):
+    r = big_run(9 * 1024 * 1024)
+    captured = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", captured)
+    copy = r.to("file", path=str(tmp_path / "copy"))
+    assert captured.getvalue() == ""
+    assert copy.folder.read_bytes(layout.RESULT_FILE) == r.folder.read_bytes(layout.RESULT_FILE)
