@@ -136,8 +136,11 @@ class Folder:
             self.fs.makedirs(self.path, exist_ok=True)
 
     def rm(self) -> None:
-        """Delete the folder and everything in it; no-op if it does not exist."""
+        """Delete the folder and everything in it; no-op if it does not exist. A whole
+        bucket is never deleted this way (object stores delete the bucket with its keys)."""
         self._check_writable()
+        if not self._has_folders and "/" not in self.path.strip("/"):
+            raise ValueError(f"Refusing to delete {self.system}:{self.path}: it is a whole bucket")
         with self._errors("delete", self.path):
             try:
                 self.fs.rm(self.path, recursive=True)

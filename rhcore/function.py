@@ -189,7 +189,7 @@ class Function(Resource):
         if config is not None and config.get("status") == RunStatus.COMPLETED.value:
             return self._hit(folder, config, args, kwargs, wait)
         if config is None:
-            shared = self._registry_hit(run_name)
+            shared = self._registry_hit(run_name, wait)
             if shared is not None:
                 return shared.result() if wait else shared
         return self._exactly_once(folder, config, args, kwargs, run_name, wait)
@@ -210,12 +210,27 @@ class Function(Resource):
         run = Run._at(folder, config, self.system)
         return run
 
-    def _registry_hit(self, run_name: str) -> Run | None:
+    def _registry_hit(self, run_name: str, wait: bool) -> Run | None:
+        """A Run of this name recorded in the registry — a teammate's — that COMPLETED, or
+        that is still going (then waited for, unless ``wait`` is off)."""
         entry = get_registry().get(run_name)
         if entry is None or entry.get("resource_type") != Run.RESOURCE_TYPE:
             return None
         run = _from_registry(entry, None)
-        return run if run.status is RunStatus.COMPLETED else None
+        if run.status is RunStatus.RUNNING and wait:
+            from rhcore.follow import follow
+
+            follow(run, show=False)
+        return run if run.status in (RunStatus.COMPLETED, RunStatus.RUNNING) else None
+
+    def _announce(self, run: Run) -> None:
+        """Record a cached Run in the registry as it starts, so others sharing the registry
+        wait for it or reuse it instead of computing it again. A name the registry already
+        gives to something other than a Run is left alone."""
+        registry = get_registry()
+        existing = registry.get(run.name)
+        if existing is None or existing.get("resource_type") == Run.RESOURCE_TYPE:
+            registry.put(run.name, run.registry_entry)
 
     def _exactly_once(self, folder: Folder, config: dict | None, args: tuple, kwargs: dict,
                       run_name: str, wait: bool) -> Any:
@@ -229,6 +244,7 @@ class Function(Resource):
                 if config is not None and config.get("status") == RunStatus.COMPLETED.value:
                     return self._hit(folder, config, args, kwargs, wait)  # done while we queued
                 run, handle = self._launch(args, kwargs, run_name, stream=wait, attempt=attempt)
+                self._announce(run)
                 if not wait:
                     return run
                 return self.system.outcome_value(_wait(handle, self.system, run), run)

@@ -10,7 +10,8 @@ printed and no callback is installed.
 from __future__ import annotations
 
 import contextlib
-from typing import Callable, Iterator, TextIO
+from collections.abc import Callable, Iterator
+from typing import TextIO
 
 from tqdm import tqdm
 

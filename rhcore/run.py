@@ -14,6 +14,7 @@ import json
 import os
 import pickle
 import posixpath
+import threading
 import traceback
 from typing import TYPE_CHECKING, Any
 
@@ -459,7 +460,18 @@ class Run(Resource):
         Every file is copied and the config last, so an interrupted copy is never seen as
         a complete Run. The source is untouched. On a terminal, large files show a
         progress bar on stderr.
+
+        With ``on_completion``, a Run still going is copied once it ends, in the background
+        (this process waits for that copy before it exits); the Run returned describes the
+        copy-to-be.
         """
+        if on_completion and not self.refresh().status.is_final:
+            dest, dest_cluster = self._destination(system, path, data_config)
+            threading.Thread(
+                target=self._copy_when_done, args=(system, path, data_config),
+                name=f"rhcore-copy-{self.name}", daemon=False,
+            ).start()
+            return Run._at(dest, self.run_config, dest_cluster)
         config = self._read_config()
         if config is None:
             raise RunNotFoundError(
@@ -467,10 +479,7 @@ class Run(Resource):
                 "nothing to copy"
             )
         self._apply(config)
-        if system == "here":
-            system = "file"
-            path = path or os.path.join(layout.local_runs_dir(), self.name)
-        dest, dest_cluster = place(self.name, system, path, data_config, self.run_type)
+        dest, dest_cluster = self._destination(system, path, data_config)
         if dest.system == self.folder.system and dest.path == self.folder.path:
             raise ValueError(f"Run {self.name!r} is already at {dest.system}:{dest.path}")
         finished_function = self.run_type is RunType.FUNCTION_RUN and self.status is RunStatus.COMPLETED
@@ -490,6 +499,19 @@ class Run(Resource):
         with copy_progress(f"{self.name}:") as report:
             self.folder.copy_to(dest, last=layout.CONFIG_FILE, callback=report)
         return Run._at(dest, read_run_config(dest) or self.run_config, dest_cluster)
+
+    def _destination(self, system: Any, path: str | None, data_config: dict | None):
+        """The folder (and cluster) ``to()`` copies into; ``"here"`` is ``./rh/<name>``."""
+        if system == "here":
+            system = "file"
+            path = path or os.path.join(layout.local_runs_dir(), self.name)
+        return place(self.name, system, path, data_config, self.run_type)
+
+    def _copy_when_done(self, system: Any, path: str | None, data_config: dict | None) -> None:
+        from rhcore.follow import follow
+
+        follow(self, show=False, poll=0.5)
+        self.to(system, path=path, data_config=data_config)
 
     # -- misc ------------------------------------------------------------------------
 

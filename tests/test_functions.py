@@ -199,3 +199,44 @@ def test_functions_from_modules_the_worker_cannot_import_by_name(tmp_path):
         capture_output=True, text=True, cwd=tmp_path, timeout=120,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+SHARED_STEP = """
+import sys
+import rhcore as rh
+from rhcore.testing.executor import token
+rh.configure(registry=sys.argv[1])
+print(rh.function(token).get_or_call(float(sys.argv[2]), run_name="shared_step"))
+"""
+
+
+def test_a_teammates_cached_run_is_a_cache_hit(tmp_path):
+    """Two processes with their own HOMEs and one registry: the second reuses the first's
+    result, and waits for it if it is still being computed."""
+    script = tmp_path / "step.py"
+    script.write_text(SHARED_STEP)
+    registry = str(tmp_path / "team-registry")
+
+    def teammate(home: str, seconds: float) -> subprocess.Popen:
+        (tmp_path / home).mkdir()
+        return subprocess.Popen([sys.executable, str(script), registry, str(seconds)],
+                                cwd=tmp_path / home, env={**os.environ, "HOME": str(tmp_path / home)},
+                                stdout=subprocess.PIPE, text=True)
+
+    first = teammate("alice", 2.0)
+    time.sleep(1.0)  # alice's Run is under way: bob waits for it instead of computing
+    second = teammate("bob", 0.0)
+    values = [p.communicate(timeout=60)[0].strip() for p in (first, second)]
+    assert values[0] == values[1] and len(values[0]) == 32
+    assert not os.path.exists(tmp_path / "bob" / ".rh" / "logs" / "shared_step")
+
+
+def test_to_on_completion_copies_when_the_run_ends(tmp_path):
+    run = rh.function(sleeper).run(1.0, run_name="copied_later")
+    target = tmp_path / "later"
+    pending = run.to("file", path=str(target), on_completion=True)
+    assert pending.path == str(target)
+    assert not (target / layout.CONFIG_FILE).exists()
+    _wait_for(lambda: (target / layout.CONFIG_FILE).exists(), what="the copy after the Run ends")
+    copy = rh.run(path=str(target))
+    assert copy.status is rh.RunStatus.COMPLETED and copy.result() == 1.0

@@ -65,7 +65,7 @@ def test_missing_local_file_names_the_place(tmp_path):
 
 def test_a_run_that_cannot_start_leaves_nothing(denying):
     with pytest.raises(
-        rh.StorageError, match="Cannot publish denying:/?bucket/refused/config_for_run.json"
+        rh.StorageError, match=r"Cannot publish denying:/?bucket/refused/config_for_run.json"
     ):
         with rh.run(name="refused", system="denying", path="bucket/refused"):
             pytest.fail("the block must not run when the Run cannot start")

@@ -22,7 +22,8 @@ Two defaults differ from s3fs's, each only when ``data_config`` does not set it:
 from __future__ import annotations
 
 import copy
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import s3fs
 

@@ -64,7 +64,7 @@ class MotoServer:
         last_error = ""
         for _ in range(attempts):
             port = free_port()
-            log = tempfile.NamedTemporaryFile(prefix="moto-", suffix=".log", delete=False)
+            log = tempfile.NamedTemporaryFile(prefix="moto-", suffix=".log", delete=False)  # noqa: SIM115 - the server log, kept for errors
             process = subprocess.Popen(
                 [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
                 stdout=subprocess.DEVNULL,

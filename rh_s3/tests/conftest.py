@@ -9,7 +9,8 @@ The server itself is :class:`rh_s3.testing.MotoServer`, which other suites (a cl
 from __future__ import annotations
 
 import uuid
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from rh_s3.testing import MotoServer

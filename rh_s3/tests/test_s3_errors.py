@@ -8,7 +8,7 @@ import contextlib
 import socket
 import time
 import traceback
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 from rh_s3.testing import free_port
@@ -69,7 +69,7 @@ def test_a_registry_in_a_missing_bucket(moto, s3_config, tmp_path):
     with (
         within(5),
         pytest.raises(
-            StorageNotFoundError, match="Cannot publish s3:no-such-bucket/team/local.json"
+            StorageNotFoundError, match=r"Cannot publish s3:no-such-bucket/team/local.json"
         ),
     ):
         local_run(tmp_path).save()
