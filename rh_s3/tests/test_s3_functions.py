@@ -28,7 +28,8 @@ def test_function_runs_live_on_s3(s3_bucket, s3_config, moto):
     assert run.status is rh.RunStatus.COMPLETED and run.result() == 3
     assert run.stdout() == "adding 1 and 2"
     stored = moto.objects(s3_bucket)
-    assert {f"{s3_bucket}/runs/on_s3/{name}" for name in (layout.CONFIG_FILE, layout.RESULT_FILE)} <= set(stored)
+    expected = {f"{s3_bucket}/runs/on_s3/{name}" for name in (layout.CONFIG_FILE, layout.RESULT_FILE)}
+    assert expected <= set(stored)
     assert f.get_or_call(1, 2, run_name="on_s3") == 3  # a cache hit read from S3
 
 
