@@ -5,16 +5,19 @@
     nox -s s3      # rh-s3 against a moto S3 server
     nox -s ssh     # rh-ssh-cluster against a real OpenSSH sshd on 127.0.0.1
     nox -s ray     # plugins/rh_ray against a local Ray head
+    nox -s wheels  # wheels of every distribution; rhcore[s3,ssh] installed from them
     nox -s demo    # the quickstart on a fresh install
     nox -s bench   # benchmarks (not part of the tests)
 """
 
 from __future__ import annotations
 
+import shutil
+
 import nox
 
 nox.options.default_venv_backend = "uv|virtualenv"
-nox.options.sessions = ["lint", "core", "s3", "ssh", "ray", "demo"]
+nox.options.sessions = ["lint", "core", "s3", "ssh", "ray", "wheels", "demo"]
 nox.options.error_on_missing_interpreters = False
 
 
@@ -51,6 +54,22 @@ def ray(session: nox.Session) -> None:
     """plugins/rh_ray against a real local Ray head (started and stopped by the tests)."""
     session.install("-e", ".[testing]", "-e", "plugins/rh_ray")
     session.run("pytest", "plugins/rh_ray/tests", *session.posargs)
+
+
+DISTRIBUTIONS = [".", "rh_s3", "rh_ssh_cluster", "plugins/rh_ray"]
+
+
+@nox.session
+def wheels(session: nox.Session) -> None:
+    """Build a wheel of every distribution, install rhcore[s3,ssh] from that wheelhouse
+    into this fresh environment — the install a user does — and smoke-test it."""
+    wheelhouse = session.create_tmp() + "/wheelhouse"
+    shutil.rmtree(wheelhouse, ignore_errors=True)
+    session.install("build")
+    for dist in DISTRIBUTIONS:
+        session.run("python", "-m", "build", "--wheel", "--outdir", wheelhouse, dist, silent=True)
+    session.install("--no-cache", "--find-links", wheelhouse, "rhcore[s3,ssh]")
+    session.run("python", "tests/smoke_install.py")
 
 
 @nox.session
