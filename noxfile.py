@@ -84,8 +84,7 @@ def demo(session: nox.Session) -> None:
 @nox.session
 def bench(session: nox.Session) -> None:
     """Benchmarks against their baselines (prints numbers; not a test)."""
-    session.install("-e", ".", "-e", "./rh_s3", "-e", "plugins/rh_ray", "moto[server]", "joblib")
-    session.run("python", "bench/bench_core.py")
-    session.run("python", "bench/bench_functions.py")
-    session.run("python", "bench/bench_s3.py")
-    session.run("python", "bench/bench_ray.py")
+    session.install("-e", ".", "-e", "./rh_s3", "-e", "./rh_ssh_cluster", "-e", "plugins/rh_ray",
+                    "moto[server]", "joblib")
+    for script in ("core", "functions", "s3", "ssh", "ray"):
+        session.run("python", f"bench/bench_{script}.py")

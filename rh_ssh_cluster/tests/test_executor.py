@@ -164,3 +164,22 @@ def test_a_full_disk_on_the_host_is_a_clear_error(sshd, full_disk):
     with pytest.raises(OSError, match="No space left on device"):
         rh.function(big_result).to(cpu)(1 << 20, run_name="too_big")
     assert time.monotonic() - started < 15
+
+
+def test_rh_logs_and_rh_cancel_on_a_saved_cluster(sshd):
+    from click.testing import CliRunner
+
+    from rhcore.cli import main
+    from rhcore.testing.executor import _wait_for, chatty, sleeper
+
+    cpu = ssh_cluster(sshd, name="cli_cpu").save()
+    rh.function(chatty).to(cpu).run(3, 0.2, run_name="followed_remotely")
+    followed = CliRunner().invoke(main, ["logs", "cli_cpu", "followed_remotely", "--follow"])
+    assert followed.exit_code == 0, followed.output
+    assert [ln for ln in followed.output.splitlines() if ln.startswith("line")] == ["line 0", "line 1", "line 2"]
+
+    run = rh.function(sleeper).to(cpu).run(60, run_name="stopped_remotely")
+    _wait_for(lambda: (run.refresh().worker or {}).get("job"))
+    cancelled = CliRunner().invoke(main, ["cancel", "cli_cpu", "stopped_remotely"])
+    assert cancelled.exit_code == 0 and "is CANCELLED" in cancelled.output, cancelled.output
+    assert run.refresh().status is rh.RunStatus.CANCELLED
