@@ -120,12 +120,13 @@ class SSHExecutor(ServerExecutor):
 
     def _explain(self, channel: paramiko.Channel) -> str:
         """Why the remote worker went away, with what to do about the usual causes."""
+        channel.status_event.wait(self.ssh.timeout)  # the exit status tells the causes apart
         stderr = b""
         while channel.recv_stderr_ready():
             stderr += channel.recv_stderr(65536)
         text = scrub(stderr.decode("utf-8", "replace").strip()[-2000:], self.ssh.secrets)
         status = channel.recv_exit_status() if channel.exit_status_ready() else None
-        if status == 127 or "not found" in text:
+        if status in (126, 127) or f"{self.python}: No such file" in text or "command not found" in text:
             return (f"{self.python!r} was not found on {self.ssh.host}: install Python 3.10+ "
                     "there, or pass python='/path/to/python' to rh.cluster")
         if "No module named rhcore" in text or "No module named 'rhcore'" in text:

@@ -176,7 +176,8 @@ def test_rh_logs_and_rh_cancel_on_a_saved_cluster(sshd):
     rh.function(chatty).to(cpu).run(3, 0.2, run_name="followed_remotely")
     followed = CliRunner().invoke(main, ["logs", "cli_cpu", "followed_remotely", "--follow"])
     assert followed.exit_code == 0, followed.output
-    assert [ln for ln in followed.output.splitlines() if ln.startswith("line")] == ["line 0", "line 1", "line 2"]
+    printed = [ln for ln in followed.output.splitlines() if ln.startswith("line")]
+    assert printed == ["line 0", "line 1", "line 2"]
 
     run = rh.function(sleeper).to(cpu).run(60, run_name="stopped_remotely")
     _wait_for(lambda: (run.refresh().worker or {}).get("job"))
