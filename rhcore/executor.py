@@ -40,10 +40,18 @@ class Executor(abc.ABC):
 
     def __init__(self, cluster: Cluster):
         self.cluster = cluster
+        self._store: tuple[str, Folder] | None = None
 
-    @abc.abstractmethod
     def store(self) -> Folder:
-        """The folder holding this cluster's Run folders, as *this* process reaches it."""
+        """The folder holding this cluster's Run folders, as *this* process reaches it: the
+        cluster's ``run_store``, else ``~/.rh/logs`` on this machine (re-read when HOME
+        changes)."""
+        home = os.path.expanduser("~")
+        if self._store is None or self._store[0] != home:
+            run_store = self.cluster.run_store_folder()
+            folder = run_store if run_store is not None else Folder(str(layout.cluster_logs_dir()), "file")
+            self._store = (home, folder)
+        return self._store[1]
 
     def worker_folder(self, folder: Folder) -> dict[str, Any]:
         """How the worker reaches ``folder`` (system, path, data_config)."""
@@ -146,10 +154,6 @@ class LocalExecutor(ServerExecutor):
                 process.wait(timeout=0.5)
             except subprocess.TimeoutExpired:
                 pass
-
-    def store(self) -> Folder:
-        run_store = self.cluster.run_store_folder()
-        return run_store if run_store is not None else Folder(str(layout.cluster_logs_dir()), "file")
 
     def job_context(self) -> dict[str, Any]:
         return {

@@ -1,7 +1,7 @@
 """Leases: at most one caller executes a named Run at a time — the mechanism behind
 ``get_or_call``'s "never compute the same step twice".
 
-A Run folder's leases are files ``.leases/<n>``, created with exclusive create (never an
+A Run folder's leases are files ``.lease-<n>``, created with exclusive create (never an
 OS lock: object stores have none), each naming its holder process. Generation ``n+1`` can
 be taken only once lease ``n`` is *spent*: its attempt ended, or its holder died before
 finishing. Because taking over also goes through exclusive create, of many callers that
@@ -20,7 +20,7 @@ from rhcore import layout, liveness
 from rhcore.folder import Folder
 from rhcore.status import RunStatus
 
-LEASE_DIR = ".leases"
+LEASE_PREFIX = ".lease-"
 STALE_SECONDS = 120.0
 """A lease whose holder is on another host, and whose attempt shows no sign of life, is
 taken over after this long."""
@@ -28,20 +28,20 @@ taken over after this long."""
 
 def generations(folder: Folder) -> list[int]:
     """The lease generations present in ``folder``, ascending."""
-    names = folder.child(LEASE_DIR).files()
+    names = (n[len(LEASE_PREFIX):] for n in folder.files() if n.startswith(LEASE_PREFIX))
     return sorted(int(n) for n in names if n.isdigit())
 
 
 def _holder(folder: Folder, generation: int) -> dict[str, Any] | None:
     try:
-        return json.loads(folder.read_bytes(f"{LEASE_DIR}/{generation}"))
+        return json.loads(folder.read_bytes(f"{LEASE_PREFIX}{generation}"))
     except (FileNotFoundError, ValueError):
         return None
 
 
 def _take(folder: Folder, generation: int) -> bool:
     record = {"holder": liveness.identify(), "taken": layout.now_iso()}
-    return folder.create(f"{LEASE_DIR}/{generation}", json.dumps(record).encode())
+    return folder.create(f"{LEASE_PREFIX}{generation}", json.dumps(record).encode())
 
 
 def next_attempt(folder: Folder) -> int:

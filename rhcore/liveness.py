@@ -63,8 +63,14 @@ def _start_ticks_unknown(pid: int) -> int | None:
 
 def identify(pid: int | None = None) -> Identity:
     """The identity of process ``pid`` (default: this one) on this machine."""
-    pid = os.getpid() if pid is None else pid
+    if pid is None:
+        return dict(_own_identity(os.getpid()))
     return {"host": this_host(), "boot_id": boot_id(), "pid": pid, "start": _start_ticks(pid)}
+
+
+@functools.lru_cache(maxsize=4)
+def _own_identity(pid: int) -> Identity:
+    return identify(pid)
 
 
 def alive(identity: Identity | None) -> bool | None:

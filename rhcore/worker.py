@@ -68,15 +68,17 @@ def job_folder(job: dict[str, Any]) -> Folder | None:
     return Folder(spec["path"], spec["system"], spec.get("data_config")) if spec else None
 
 
-def execute(job: dict[str, Any]) -> dict[str, Any]:
+def execute(job: dict[str, Any], *, report_imports: bool = False) -> dict[str, Any]:
     """Run ``job`` in this process and return its outcome (never raises).
 
     Output goes wherever this process's stdout/stderr go. For a function, the result is
-    written into the Run's folder (when there is one) before the outcome says so.
+    written into the Run's folder (when there is one) before the outcome says so. With
+    ``report_imports``, the outcome lists the modules the job imported (a forking server
+    preloads them for the jobs after).
     """
     folder = job_folder(job)
     run = Run._at(folder, job["config"]) if folder is not None and job.get("config") else None
-    modules_before = set(sys.modules)
+    modules_before = set(sys.modules) if report_imports else set()
     if run is not None:
         context.push(run)
     try:
@@ -89,7 +91,8 @@ def execute(job: dict[str, Any]) -> dict[str, Any]:
     if run is not None:
         outcome["upstream_artifacts"] = run.upstream_artifacts
         outcome["downstream_artifacts"] = run.downstream_artifacts
-    outcome["imported"] = sorted(m for m in set(sys.modules) - modules_before if not m.startswith("_"))
+    if report_imports:
+        outcome["imported"] = sorted(m for m in set(sys.modules) - modules_before if not m.startswith("_"))
     return outcome
 
 
@@ -319,7 +322,7 @@ def _job_process(job: dict[str, Any], out_w: int, err_w: int, status_w: int) -> 
         os.environ.update(job.get("env") or {})
         if job.get("registry"):
             settings.configure(registry=job["registry"]["url"], data_config=job["registry"]["data_config"])
-        outcome = execute(job)
+        outcome = execute(job, report_imports=True)
         code = 0 if outcome["ok"] else 1
         _write_all(status_w, encode(outcome))
     except BaseException:

@@ -85,7 +85,7 @@ def test_a_dead_lease_holder_is_taken_over():
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
     gone.wait()
     record = {"holder": liveness.identify(gone.pid) | {"start": 1}, "taken": layout.now_iso()}
-    folder.create(".leases/1", json.dumps(record).encode())
+    folder.create(".lease-1", json.dumps(record).encode())
     f = rh.function(token)
     value = f.get_or_call(0, run_name="orphaned")
     run = rh.cluster("local").get_run("orphaned")

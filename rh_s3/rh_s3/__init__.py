@@ -18,25 +18,15 @@ Two defaults differ from s3fs's, each only when ``data_config`` does not set it:
   three attempts in all, so an unreachable endpoint is reported within seconds rather
   than after minutes of retries, while throttling and transient 5xx are still retried.
 """
-
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from typing import Any
-
-import s3fs
 
 from rhcore import hookimpl
 from rhcore.plugins import Capabilities, SystemSpec
 
 __version__ = "0.1.0"
-
-DEFAULT_CONFIG_KWARGS: dict[str, Any] = {
-    "connect_timeout": 3,
-    "retries": {"mode": "standard", "max_attempts": 2},
-}
-"""botocore ``Config`` settings used unless ``data_config["config_kwargs"]`` sets them."""
 
 CAPABILITIES = Capabilities(atomic_write=True, exclusive_create=True)
 """A whole-object PUT is atomic; ``pipe_file(mode="create")`` sends ``If-None-Match: *``,
@@ -44,30 +34,11 @@ which S3 (since 2024) and compatible stores that implement conditional writes re
 412 when the object exists (s3fs raises FileExistsError)."""
 
 
-class RunS3FileSystem(s3fs.S3FileSystem):
-    """s3fs, keeping fsspec's ``rm_file`` contract: removing a missing object raises
-    FileNotFoundError. S3's DeleteObject succeeds either way, so the object is looked up
-    first; between two concurrent removers both may be told it existed."""
+def s3_filesystem(data_config: dict[str, Any]) -> Any:
+    """The s3fs filesystem for ``data_config`` (see :mod:`rh_s3.filesystem`)."""
+    from rh_s3.filesystem import s3_filesystem as make
 
-    async def _rm_file(self, path: str, **kwargs: Any) -> None:
-        if not await self._isfile(path):
-            raise FileNotFoundError(f"No object {path}")
-        await super()._rm_file(path, **kwargs)
-
-
-def s3_filesystem(data_config: dict[str, Any]) -> RunS3FileSystem:
-    """The s3fs filesystem for ``data_config``, with rhcore's defaults filled in.
-
-    ``data_config`` is deep-copied first: botocore rewrites the ``retries`` mapping it is
-    given, and the caller's dict must stay as it was (it also keys the filesystem cache).
-    """
-    config = copy.deepcopy(dict(data_config))
-    config.setdefault("use_listings_cache", False)
-    config_kwargs = dict(config.get("config_kwargs") or {})
-    for key, value in DEFAULT_CONFIG_KWARGS.items():
-        config_kwargs.setdefault(key, copy.deepcopy(value))
-    config["config_kwargs"] = config_kwargs
-    return RunS3FileSystem(**config)
+    return make(data_config)
 
 
 @hookimpl

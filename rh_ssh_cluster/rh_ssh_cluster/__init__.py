@@ -19,15 +19,12 @@ from __future__ import annotations
 
 import os
 import posixpath
+import sys
 import threading
 from collections.abc import Callable
+from typing import Any
 
-import fsspec
-
-from rh_ssh_cluster import connection
 from rh_ssh_cluster.config import SSHSettings
-from rh_ssh_cluster.sftp import RunSFTPFileSystem
-from rh_ssh_cluster.ssh import RunSSHFileSystem
 from rhcore import hookimpl
 from rhcore.layout import LOCAL_RUN_DIR
 from rhcore.plugins import Capabilities, ExecutorSpec, SystemSpec
@@ -38,16 +35,23 @@ __version__ = "0.1.0"
 SYSTEMS = ("sftp", "ssh")
 CAPABILITIES = Capabilities(atomic_rename=True, exclusive_create=True, posix_paths=True)
 
-_ssh_filesystems: dict[tuple[SSHSettings, int], RunSSHFileSystem] = {}
+_ssh_filesystems: dict[tuple[SSHSettings, int], Any] = {}
 _ssh_lock = threading.Lock()
 
+# paramiko, sshfs and asyncssh are imported by the factories below, on first use: every
+# process that loads rhcore's plugins would otherwise pay for them.
 
-def _sftp_filesystem(data_config: dict) -> fsspec.AbstractFileSystem:
+
+def _sftp_filesystem(data_config: dict) -> Any:
+    from rh_ssh_cluster.sftp import RunSFTPFileSystem
+
     return RunSFTPFileSystem(**data_config)
 
 
-def _ssh_filesystem(data_config: dict) -> fsspec.AbstractFileSystem:
+def _ssh_filesystem(data_config: dict) -> Any:
     """One filesystem, hence one asyncssh connection, per host, user and credentials."""
+    from rh_ssh_cluster.ssh import RunSSHFileSystem
+
     key = (SSHSettings.from_data_config(data_config, system="ssh"), os.getpid())
     with _ssh_lock:
         fs = _ssh_filesystems.get(key)
@@ -59,7 +63,9 @@ def _ssh_filesystem(data_config: dict) -> fsspec.AbstractFileSystem:
 def close_all() -> None:
     """Close every SSH connection this process holds (sftp, ssh, shared clients); each
     reopens when next used. For a clean disconnect, e.g. before a server goes away."""
-    connection.close_all()
+    connection = sys.modules.get("rh_ssh_cluster.connection")
+    if connection is not None:
+        connection.close_all()
     with _ssh_lock:
         filesystems = list(_ssh_filesystems.values())
     for fs in filesystems:

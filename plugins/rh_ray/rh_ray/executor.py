@@ -143,10 +143,6 @@ class RayExecutor(Executor):
                 f"Cannot reach the Ray cluster of {self.cluster.name!r} at {self.address!r}: {exc}"
             ) from None
 
-    def store(self) -> Folder:
-        run_store = self.cluster.run_store_folder()
-        return run_store if run_store is not None else Folder(str(layout.cluster_logs_dir()), "file")
-
     def job_context(self) -> dict[str, Any]:
         return {"registry": {"url": settings.registry_url(), "data_config": settings.registry_data_config()}}
 
