@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 import rhcore as rh
 from rhcore.cli import main
-from rhcore.testing.executor import _wait_for, chatty, fail, sleeper, summer
+from rhcore.testing.executor import chatty, fail, sleeper, summer, wait_for
 
 
 def invoke(*args):
@@ -47,7 +47,7 @@ def test_logs_show_stderr():
 
 def test_cancel_running_and_finished():
     run = rh.function(sleeper).run(60, run_name="to_stop")
-    _wait_for(lambda: run.refresh().worker and run.worker.get("job"))
+    wait_for(lambda: run.refresh().worker and run.worker.get("job"))
     assert "is CANCELLED" in invoke("cancel", "local", "to_stop").output
     again = invoke("cancel", "local", "to_stop")
     assert again.exit_code == 0 and "already ended (CANCELLED)" in again.output

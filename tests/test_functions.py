@@ -14,7 +14,7 @@ import pytest
 
 import rhcore as rh
 from rhcore import layout, leases, liveness
-from rhcore.testing.executor import _wait_for, sleeper, summer, token
+from rhcore.testing.executor import sleeper, summer, token, wait_for
 
 
 def test_lambdas_and_closures_run_and_save():
@@ -103,7 +103,7 @@ def test_a_live_lease_holder_is_waited_for():
 
 def test_reboot_is_seen_as_error():
     run = rh.function(sleeper).run(30, run_name="rebooted")
-    _wait_for(lambda: (run.refresh().worker or {}).get("job"))
+    wait_for(lambda: (run.refresh().worker or {}).get("job"))
     config_path = os.path.join(run.path, layout.CONFIG_FILE)
     rh.cluster("local").cancel("rebooted", force=True)
     config = json.load(open(config_path))
@@ -119,10 +119,10 @@ def test_reboot_is_seen_as_error():
 def test_a_killed_worker_server_takes_its_runs_with_it():
     cluster = rh.cluster(name="fragile", max_parallel=2)
     run = rh.function(sleeper, system=cluster).run(30, run_name="orphan_job")
-    _wait_for(lambda: (run.refresh().worker or {}).get("job"))
+    wait_for(lambda: (run.refresh().worker or {}).get("job"))
     job = run.worker["job"]
     os.kill(run.worker["server"]["pid"], signal.SIGKILL)
-    _wait_for(lambda: run.refresh().status.is_final, what="the Run to notice its worker died")
+    wait_for(lambda: run.refresh().status.is_final, what="the Run to notice its worker died")
     assert run.status is rh.RunStatus.ERROR and "died" in run.error
     assert not liveness.alive(job)
     assert rh.function(summer, system=cluster)(2, 2) == 4  # a new server is started
@@ -131,10 +131,10 @@ def test_a_killed_worker_server_takes_its_runs_with_it():
 def test_server_and_job_both_dead_is_error():
     cluster = rh.cluster(name="doomed", kind="local")
     run = rh.function(sleeper, system=cluster).run(30, run_name="doomed_job")
-    _wait_for(lambda: (run.refresh().worker or {}).get("job"))
+    wait_for(lambda: (run.refresh().worker or {}).get("job"))
     os.kill(run.worker["server"]["pid"], signal.SIGKILL)
     os.killpg(run.worker["job"]["pid"], signal.SIGKILL)
-    _wait_for(lambda: run.refresh().status.is_final)
+    wait_for(lambda: run.refresh().status.is_final)
     assert run.status is rh.RunStatus.ERROR and "died" in run.error
 
 
@@ -237,6 +237,6 @@ def test_to_on_completion_copies_when_the_run_ends(tmp_path):
     pending = run.to("file", path=str(target), on_completion=True)
     assert pending.path == str(target)
     assert not (target / layout.CONFIG_FILE).exists()
-    _wait_for(lambda: (target / layout.CONFIG_FILE).exists(), what="the copy after the Run ends")
+    wait_for(lambda: (target / layout.CONFIG_FILE).exists(), what="the copy after the Run ends")
     copy = rh.run(path=str(target))
     assert copy.status is rh.RunStatus.COMPLETED and copy.result() == 1.0

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 import rhcore as rh
 from rhcore.cli import main
-from rhcore.testing.executor import _wait_for, chatty, sleeper, summer
+from rhcore.testing.executor import chatty, sleeper, summer, wait_for
 
 
 @pytest.fixture
@@ -58,7 +58,7 @@ def test_asynchronous_run(my_func):
     run_obj = my_func.run(1, 2, run_name="my_async_run")
 
     assert isinstance(run_obj, rh.Run)
-    _wait_for(lambda: run_obj.refresh().status == rh.RunStatus.COMPLETED)
+    wait_for(lambda: run_obj.refresh().status == rh.RunStatus.COMPLETED)
     assert run_obj.result() == 3
 
 
@@ -66,7 +66,7 @@ def test_asynchronous_run_with_caching(my_func):
     run_obj = my_func.get_or_run(1, 2, run_name="my_async_run")
 
     assert isinstance(run_obj, rh.Run)
-    _wait_for(lambda: run_obj.refresh().status == rh.RunStatus.COMPLETED)
+    wait_for(lambda: run_obj.refresh().status == rh.RunStatus.COMPLETED)
     assert my_func.get_or_run(1, 2, run_name="my_async_run").result() == 3
 
 

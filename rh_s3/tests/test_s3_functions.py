@@ -11,7 +11,7 @@ import pytest
 
 import rhcore as rh
 from rhcore import layout
-from rhcore.testing.executor import _wait_for, chatty, summer
+from rhcore.testing.executor import chatty, summer, wait_for
 
 
 def s3_cluster(bucket: str, s3_config: dict) -> rh.Cluster:
@@ -36,9 +36,9 @@ def test_function_runs_live_on_s3(s3_bucket, s3_config, moto):
 def test_function_logs_reach_s3_while_the_run_goes(s3_bucket, s3_config):
     cluster = s3_cluster(s3_bucket, s3_config)
     run = rh.function(chatty).to(cluster).run(30, 0.2, run_name="chatty_on_s3")
-    _wait_for(lambda: "line 3" in run.stdout(), 20, "early lines on S3")
+    wait_for(lambda: "line 3" in run.stdout(), 20, "early lines on S3")
     assert run.refresh().status is rh.RunStatus.RUNNING
-    _wait_for(lambda: run.refresh().status.is_final, 30)
+    wait_for(lambda: run.refresh().status.is_final, 30)
     assert run.stdout().splitlines()[-1] == "line 29"
 
 

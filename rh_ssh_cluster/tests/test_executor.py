@@ -170,7 +170,7 @@ def test_rh_logs_and_rh_cancel_on_a_saved_cluster(sshd):
     from click.testing import CliRunner
 
     from rhcore.cli import main
-    from rhcore.testing.executor import _wait_for, chatty, sleeper
+    from rhcore.testing.executor import chatty, sleeper, wait_for
 
     cpu = ssh_cluster(sshd, name="cli_cpu").save()
     rh.function(chatty).to(cpu).run(3, 0.2, run_name="followed_remotely")
@@ -180,7 +180,7 @@ def test_rh_logs_and_rh_cancel_on_a_saved_cluster(sshd):
     assert printed == ["line 0", "line 1", "line 2"]
 
     run = rh.function(sleeper).to(cpu).run(60, run_name="stopped_remotely")
-    _wait_for(lambda: (run.refresh().worker or {}).get("job"))
+    wait_for(lambda: (run.refresh().worker or {}).get("job"))
     cancelled = CliRunner().invoke(main, ["cancel", "cli_cpu", "stopped_remotely"])
     assert cancelled.exit_code == 0 and "is CANCELLED" in cancelled.output, cancelled.output
     assert run.refresh().status is rh.RunStatus.CANCELLED

@@ -73,7 +73,8 @@ def _contend(cluster, run_name, barrier, results):
     results.put(f.get_or_call(1.0, run_name=run_name))
 
 
-def _wait_for(predicate, timeout: float = 30.0, what: str = "condition"):
+def wait_for(predicate, timeout: float = 30.0, what: str = "condition"):
+    """Poll ``predicate`` until it returns something true (returned); fail after ``timeout``."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()
@@ -153,32 +154,32 @@ class ExecutorContract:
         assert isinstance(run, rh.Run)
         assert run.status is rh.RunStatus.RUNNING
         assert run.refresh().status is rh.RunStatus.RUNNING
-        _wait_for(lambda: _ended(run), what="the async run to end")
+        wait_for(lambda: _ended(run), what="the async run to end")
         assert run.status is rh.RunStatus.COMPLETED
         assert run.result() == 1.0
 
     def test_async_error(self, cluster):
         run = rh.function(fail, system=cluster).run("async boom", run_name=self.name("asyncerr"))
-        _wait_for(lambda: _ended(run))
+        wait_for(lambda: _ended(run))
         assert run.status is rh.RunStatus.ERROR
         assert "async boom" in run.result()
 
     def test_async_run_without_a_name_gets_one(self, cluster):
         run = rh.function(summer, system=cluster).run(1, 1)
-        _wait_for(lambda: _ended(run))
+        wait_for(lambda: _ended(run))
         assert run.result() == 2 and cluster.get_run(run.name) is not None
 
     def test_many_async_runs(self, cluster):
         f = rh.function(summer, system=cluster)
         runs = [f.run(i, 1, run_name=self.name(f"many{i}")) for i in range(20)]
         for run in runs:
-            _wait_for(lambda run=run: _ended(run))
+            wait_for(lambda run=run: _ended(run))
         assert [r.result() for r in runs] == [i + 1 for i in range(20)]
 
     def test_map_starts_one_run_per_item(self, cluster):
         runs = rh.function(summer, system=cluster).map([(1, 2), (3, 4)], run_name_prefix=self.name("map"))
         for run in runs:
-            _wait_for(lambda run=run: _ended(run))
+            wait_for(lambda run=run: _ended(run))
         assert [r.result() for r in runs] == [3, 7]
         assert runs[0].name.endswith("-0") and runs[1].name.endswith("-1")
 
@@ -212,7 +213,7 @@ class ExecutorContract:
         run = f.get_or_run(0.5, run_name=run_name)
         assert isinstance(run, rh.Run) and run.name == run_name
         again = f.get_or_run(0.5, run_name=run_name)
-        _wait_for(lambda: _ended(run))
+        wait_for(lambda: _ended(run))
         assert again.refresh().result() == run.result()
 
     def test_latest_is_the_newest_completed_run(self, cluster):
@@ -253,21 +254,21 @@ class ExecutorContract:
 
     def test_logs_are_written_while_the_run_goes(self, cluster):
         run = rh.function(chatty, system=cluster).run(40, 0.1, run_name=self.name("live"))
-        _wait_for(lambda: "line 2" in run.stdout(), what="early output in the log")
+        wait_for(lambda: "line 2" in run.stdout(), what="early output in the log")
         assert run.refresh().status is rh.RunStatus.RUNNING
-        _wait_for(lambda: _ended(run))
+        wait_for(lambda: _ended(run))
 
     # -- cancelling and dying --
 
     def test_cancel_stops_the_worker_and_what_it_started(self, cluster):
         run_name = self.name("cancel")
         run = rh.function(spawn_and_sleep, system=cluster).run(60, run_name=run_name)
-        line = _wait_for(lambda: "child pid" in run.stdout() and run.stdout(), what="the child to start")
+        line = wait_for(lambda: "child pid" in run.stdout() and run.stdout(), what="the child to start")
         child_pid = int(line.split("child pid")[1].split()[0])
         cancelled = cluster.cancel(run_name)
         assert cancelled.status is rh.RunStatus.CANCELLED
         assert run.refresh().status is rh.RunStatus.CANCELLED
-        _wait_for(lambda: not _remote_pid_alive(cluster, child_pid), 15, "the child to be stopped")
+        wait_for(lambda: not _remote_pid_alive(cluster, child_pid), 15, "the child to be stopped")
 
     def test_force_cancel(self, cluster):
         run_name = self.name("force")
@@ -284,10 +285,10 @@ class ExecutorContract:
     def test_a_killed_worker_is_seen_as_error(self, cluster):
         run_name = self.name("killed")
         run = rh.function(sleeper, system=cluster).run(60, run_name=run_name)
-        _wait_for(lambda: (run.refresh().worker or {}).get("job"), what="the job process")
+        wait_for(lambda: (run.refresh().worker or {}).get("job"), what="the job process")
         pid = run.worker["job"]["pid"]
         cluster.run([f"kill -9 {pid}"])
-        _wait_for(lambda: _ended(run), what="the Run to notice its worker died")
+        wait_for(lambda: _ended(run), what="the Run to notice its worker died")
         assert run.status is rh.RunStatus.ERROR
         assert "died" in run.error
 

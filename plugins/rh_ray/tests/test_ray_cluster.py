@@ -11,7 +11,7 @@ import pytest
 from rh_ray.executor import UnschedulableError
 
 import rhcore as rh
-from rhcore.testing.executor import _wait_for, sleeper, summer
+from rhcore.testing.executor import sleeper, summer, wait_for
 
 
 def cpus_seen(_=None):
@@ -45,10 +45,10 @@ def test_a_request_larger_than_the_cluster_fails_at_once(grid):
 
 def test_a_run_ray_cannot_place_in_time_ends_in_error(grid):
     blocker = rh.function(sleeper, system=grid).run(20, num_cpus=2, run_name="blocker")
-    _wait_for(lambda: (blocker.refresh().worker or {}).get("job"), what="the blocker to start")
+    wait_for(lambda: (blocker.refresh().worker or {}).get("job"), what="the blocker to start")
     waiting = rh.function(summer, system=grid).run(1, 1, num_cpus=2, scheduling_timeout=1.5,
                                                   run_name="starved")
-    _wait_for(lambda: waiting.refresh().status.is_final, 20, "the starved Run to fail")
+    wait_for(lambda: waiting.refresh().status.is_final, 20, "the starved Run to fail")
     assert waiting.status is rh.RunStatus.ERROR
     assert "could not place it within its scheduling timeout" in waiting.error
     grid.cancel("blocker", force=True)
