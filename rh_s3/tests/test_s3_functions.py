@@ -76,3 +76,23 @@ def test_one_teammates_get_or_call_is_anothers_cache_hit(s3_bucket, moto, tmp_pa
         assert done.returncode == 0, done.stderr
         values.append(done.stdout.strip())
     assert values[0] == values[1]
+
+
+def test_spec_moving_runs_between_systems(s3_bucket, s3_config, monkeypatch):
+    """The spec's "Moving Runs Between Systems" examples, with credentials from the
+    environment as the spec assumes."""
+    environment = {"AWS_ACCESS_KEY_ID": s3_config["key"], "AWS_SECRET_ACCESS_KEY": s3_config["secret"],
+                   "AWS_ENDPOINT_URL": s3_config["client_kwargs"]["endpoint_url"]}
+    for key, value in environment.items():
+        monkeypatch.setenv(key, value)
+    cpu = rh.cluster(name="local")
+    rh.function(summer)(1, 2, run_name="my_run")
+
+    my_run = cpu.get_run("my_run")
+    local_run = my_run.to("here")
+
+    my_run = cpu.get_run("my_run")
+    my_run_on_s3 = my_run.to("s3", path=f"/{s3_bucket}/s3-folder")
+
+    assert local_run.result() == 3 and my_run_on_s3.result() == 3
+    assert my_run_on_s3.folder.path == f"{s3_bucket}/s3-folder"
