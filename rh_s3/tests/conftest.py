@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from rh_s3.testing import MotoServer
 
-from rhcore import plugins, settings
+from rhcore.testing.fixtures import isolated  # noqa: F401  (autouse)
 
 _AMBIENT = (
     "AWS_ACCESS_KEY_ID",
@@ -27,9 +27,6 @@ _AMBIENT = (
     "AWS_DEFAULT_PROFILE",
     "AWS_CONFIG_FILE",
     "AWS_SHARED_CREDENTIALS_FILE",
-    "RHCORE_REGISTRY",
-    "RHCORE_DISABLE_PLUGIN_AUTOLOAD",
-    "RHCORE_PLUGINS",
 )
 
 
@@ -57,17 +54,8 @@ def s3_bucket(moto: MotoServer) -> str:
 
 
 @pytest.fixture(autouse=True)
-def isolated(tmp_path, monkeypatch) -> Iterator[Any]:
-    """Own HOME and working directory; no ambient AWS or rhcore settings; plugins rebuilt."""
-    home, work = tmp_path / "home", tmp_path / "work"
-    home.mkdir()
-    work.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.chdir(work)
+def no_ambient_aws(monkeypatch) -> None:
+    """Besides rhcore's isolation (own HOME and working directory): no AWS settings from
+    the environment, so each test says exactly which credentials it uses."""
     for var in _AMBIENT:
         monkeypatch.delenv(var, raising=False)
-    settings.reset()
-    plugins.reset()
-    yield work
-    settings.reset()
-    plugins.reset()

@@ -16,7 +16,7 @@ import attrs
 import pytest
 
 import rh_ssh_cluster
-from rhcore import plugins, settings
+from rhcore.testing.fixtures import isolated  # noqa: F401  (autouse)
 
 SSHD = shutil.which("sshd") or "/usr/sbin/sshd"
 READY_SECONDS = 30
@@ -161,23 +161,6 @@ def _stop(proc: subprocess.Popen) -> None:
     rh_ssh_cluster.close_all()
     proc.terminate()
     proc.wait()
-
-
-@pytest.fixture(autouse=True)
-def isolated(tmp_path, monkeypatch):
-    """Each test gets its own HOME and working directory, and freshly built plugins."""
-    home, work = tmp_path / "home", tmp_path / "work"
-    home.mkdir()
-    work.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.chdir(work)
-    for var in ("RHCORE_REGISTRY", "RHCORE_DISABLE_PLUGIN_AUTOLOAD", "RHCORE_PLUGINS"):
-        monkeypatch.delenv(var, raising=False)
-    settings.reset()
-    plugins.reset()
-    yield work
-    settings.reset()
-    plugins.reset()
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from rhcore import plugins, settings
+from rhcore.testing.fixtures import isolated  # noqa: F401  (autouse)
 
 
 def free_port() -> int:
@@ -49,17 +49,3 @@ def ray_head():
     ray_module.shutdown()
     subprocess.run([ray, "stop", "--force"], capture_output=True, timeout=120)
     shutil.rmtree(temp, ignore_errors=True)
-
-
-@pytest.fixture(autouse=True)
-def isolated(tmp_path, monkeypatch):
-    home, work = tmp_path / "home", tmp_path / "work"
-    home.mkdir()
-    work.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.chdir(work)
-    monkeypatch.delenv("RHCORE_REGISTRY", raising=False)
-    settings.reset()
-    plugins.reset()
-    yield work
-    settings.reset()
