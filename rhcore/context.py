@@ -35,7 +35,3 @@ def active_runs() -> tuple[Run, ...]:
     """Every active Run, outermost first."""
     return tuple(_active)
 
-
-def current_run() -> Run | None:
-    """The innermost active Run, or None."""
-    return _active[-1] if _active else None

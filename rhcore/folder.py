@@ -202,9 +202,14 @@ class Folder:
         """Create file ``name`` only if it does not exist; return whether this call created it.
 
         The building block of mutual exclusion: of many concurrent callers exactly one
-        gets True.
+        gets True. A system that cannot guarantee that says so instead of racing.
         """
         self._check_writable()
+        if not self.spec.capabilities.exclusive_create:
+            raise RhcoreError(
+                f"The system {self.system!r} cannot create files exclusively, which leases "
+                "(exactly-once caching) need: keep such Runs on another system"
+            )
         path = self.join(name)
         with self._errors("create", path):
             try:

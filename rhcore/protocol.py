@@ -130,8 +130,12 @@ class WorkerConnection:
         if hello is None or hello.get("op") != "hello":
             detail = on_close() if on_close else ""
             raise WorkerGoneError(f"{describe} did not start" + (f": {detail}" if detail else ""))
+        if hello.get("version") != PROTOCOL_VERSION:
+            raise WorkerGoneError(
+                f"{describe} speaks protocol {hello.get('version')}, this rhcore speaks "
+                f"{PROTOCOL_VERSION}: install the same rhcore version there"
+            )
         self.server_identity: dict = hello["identity"]
-        self.server_version: str = hello.get("version", "")
         self.server_home: str = hello.get("home", "")
         self._thread = threading.Thread(target=self._read_loop, name=f"rhcore-{describe}", daemon=True)
         self._thread.start()

@@ -41,7 +41,6 @@ if TYPE_CHECKING:
 __all__ = ["Run", "run"]
 
 # Keys of a stored config that are not constructor arguments of Run.
-_PLACE_KEYS = ("path", "system", "data_config")
 _IGNORED_KEYS = ("resource_type", "rhcore_version", "saved_by")
 # Config keys written only when set: the attempt (lease generation), the processes running
 # it, a digest of the inputs (to tell a cached Run's arguments apart), command exit codes.

@@ -7,6 +7,7 @@ import sys
 import pytest
 from fsspec.implementations.memory import MemoryFileSystem
 
+from rhcore import errors as rh_errors
 from rhcore import hookimpl, plugins
 from rhcore.errors import StorageError
 from rhcore.folder import Folder
@@ -66,3 +67,37 @@ def test_a_whole_bucket_is_never_removed():
         assert bucket.has("keep.txt")
     finally:
         plugins.unregister("memory")
+
+
+class NoExclusiveCreate(MemoryFileSystem):
+    protocol = "racy"
+
+
+def test_a_system_without_exclusive_create_refuses_to_pretend():
+    import types
+
+    from rhcore.plugins import Capabilities
+
+    racy = types.ModuleType("racy_plugin")
+
+    def register_systems(register):
+        register(SystemSpec("racy", protocols=("racy",), capabilities=Capabilities(exclusive_create=False),
+                            factory=lambda cfg: NoExclusiveCreate(**cfg)))
+
+    racy.rhcore_register_systems = hookimpl(register_systems)
+    plugins.register(racy, "racy")
+    try:
+        with pytest.raises(rh_errors.RhcoreError, match="cannot create files exclusively"):
+            Folder("bucket/runs/x", "racy").create(".lease-1", b"me")
+    finally:
+        plugins.unregister("racy")
+
+
+def test_a_worker_of_another_rhcore_version_is_refused():
+    import io
+
+    from rhcore.protocol import WorkerConnection, WorkerGoneError, encode
+
+    hello = io.BytesIO(encode({"op": "hello", "version": 999, "identity": {}, "home": "/"}))
+    with pytest.raises(WorkerGoneError, match=r"speaks protocol 999.*install the same rhcore version"):
+        WorkerConnection(hello, io.BytesIO(), describe="the worker server of cluster 'old'")
