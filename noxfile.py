@@ -4,6 +4,7 @@
     nox -s core    # the core and the file system
     nox -s s3      # rh-s3 against a moto S3 server
     nox -s ssh     # rh-ssh-cluster against a real OpenSSH sshd on 127.0.0.1
+    nox -s integration  # across plugins: an SSH host's Runs to and from S3
     nox -s ray     # plugins/rh_ray against a local Ray head
     nox -s wheels  # wheels of every distribution; rhcore[s3,ssh] installed from them
     nox -s demo    # the quickstart on a fresh install
@@ -17,7 +18,7 @@ import shutil
 import nox
 
 nox.options.default_venv_backend = "uv|virtualenv"
-nox.options.sessions = ["lint", "core", "s3", "ssh", "ray", "wheels", "demo"]
+nox.options.sessions = ["lint", "core", "s3", "ssh", "integration", "ray", "wheels", "demo"]
 nox.options.error_on_missing_interpreters = False
 
 
@@ -47,6 +48,13 @@ def ssh(session: nox.Session) -> None:
     """rh-ssh-cluster (systems sftp and ssh) against a real sshd (needs openssh-server)."""
     session.install("-e", ".[testing]", "-e", "./rh_ssh_cluster")
     session.run("pytest", "rh_ssh_cluster/tests", *session.posargs)
+
+
+@nox.session
+def integration(session: nox.Session) -> None:
+    """What crosses plugins (an SSH host's Runs to and from S3), against sshd and moto."""
+    session.install("-e", ".[testing]", "-e", "./rh_s3", "-e", "./rh_ssh_cluster", "moto[server]")
+    session.run("pytest", "tests_integration", *session.posargs)
 
 
 @nox.session

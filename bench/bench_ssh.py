@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import getpass
 import os
-import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from rh_ssh_cluster.testing import SSHServer
 
 N = int(os.environ.get("BENCH_CALLS", "50"))
 
@@ -24,44 +24,14 @@ def summer(a, b):
     return a + b
 
 
-def start_sshd(d: Path) -> tuple[subprocess.Popen, int]:
-    for name in ("host_key", "id_ed25519"):
-        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(d / name)], check=True)
-    shutil.copy(d / "id_ed25519.pub", d / "authorized_keys")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    (d / "sshd_config").write_text("\n".join([
-        f"Port {port}", "ListenAddress 127.0.0.1", f"HostKey {d / 'host_key'}", f"PidFile {d / 'sshd.pid'}",
-        f"AuthorizedKeysFile {d / 'authorized_keys'}", "PasswordAuthentication no",
-        "KbdInteractiveAuthentication no", "PermitRootLogin prohibit-password", "StrictModes no",
-        "UsePAM no", "Subsystem sftp internal-sftp"]) + "\n")
-    host_key = " ".join((d / "host_key.pub").read_text().split()[:2])
-    (d / "known_hosts").write_text(f"[127.0.0.1]:{port} {host_key}\n")
-    if os.geteuid() == 0:
-        os.makedirs("/run/sshd", mode=0o755, exist_ok=True)
-    sshd = shutil.which("sshd") or "/usr/sbin/sshd"
-    server = subprocess.Popen([sshd, "-D", "-e", "-f", str(d / "sshd_config")],
-                              stderr=subprocess.DEVNULL, start_new_session=True)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
-                if s.recv(8).startswith(b"SSH-"):
-                    return server, port
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError("sshd did not start")
-
-
 def percentiles(samples: list[float]) -> tuple[float, float]:
     ordered = sorted(samples)
     return ordered[len(ordered) // 2] * 1e3, ordered[int(len(ordered) * 0.9)] * 1e3
 
 
 def main() -> None:
-    d = Path(tempfile.mkdtemp(prefix="rh-ssh-bench-")).resolve()
-    server, port = start_sshd(d)
+    server = SSHServer.start(Path(tempfile.mkdtemp(prefix="rh-ssh-bench-")))
+    d, port = server.dir, server.port
     os.environ["HOME"] = str(d)
     os.chdir(d)
     try:
@@ -102,8 +72,7 @@ def main() -> None:
         print(f"\ntarget: warm call faster than one ssh command -> {'met' if ratio < 1 else 'MISSED'} "
               f"({ratio:.2f}x its time)")
     finally:
-        server.terminate()
-        server.wait()
+        server.stop()
 
 
 if __name__ == "__main__":

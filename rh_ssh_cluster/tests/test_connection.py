@@ -8,9 +8,9 @@ import threading
 import time
 
 import pytest
-from conftest import free_port
 from rh_ssh_cluster.config import SSHSettings
 from rh_ssh_cluster.connection import SSHConnectionError, connect, connection
+from rh_ssh_cluster.testing import free_port
 
 import rh_ssh_cluster
 from rhcore.errors import StorageError

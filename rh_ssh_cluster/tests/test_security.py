@@ -8,9 +8,9 @@ import shutil
 import subprocess
 
 import pytest
-from conftest import keygen
 from rh_ssh_cluster.config import SSHSettings
 from rh_ssh_cluster.connection import HostKeyError, connection
+from rh_ssh_cluster.testing import keygen
 
 import rhcore as rh
 from rhcore import layout

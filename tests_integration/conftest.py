@@ -1,0 +1,29 @@
+"""Real servers of several plugins at once (sshd and an S3 server), for what crosses them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from rh_s3.testing import MotoServer
+from rh_ssh_cluster.testing import SSHServer
+
+from rhcore.testing.fixtures import isolated  # noqa: F401  (autouse)
+
+
+@pytest.fixture(scope="session")
+def sshd(tmp_path_factory) -> Iterator[SSHServer]:
+    server = SSHServer.start(tmp_path_factory.mktemp("sshd"))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def moto() -> Iterator[MotoServer]:
+    server = MotoServer.start()
+    try:
+        yield server
+    finally:
+        server.stop()
