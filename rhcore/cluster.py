@@ -32,7 +32,7 @@ from rhcore.protocol import JobHandle
 from rhcore.registry import get_registry
 from rhcore.remote import unpack_exception
 from rhcore.resources import Resource
-from rhcore.run import Run, read_run_config
+from rhcore.run import Run, _creator, read_run_config
 from rhcore.secrets import redact
 from rhcore.status import RunStatus, RunType
 
@@ -135,23 +135,25 @@ class Cluster(Resource):
         if run_name is not None:
             folder = self.run_folder(run_name)
             if attempt is None:
+                folder.mkdir()  # a new Run's folder: made once, not found missing by each write
                 attempt = leases.next_attempt(folder)
             if attempt > 1:  # an earlier attempt's files must not pass for this one's
                 for stale in (layout.RESULT_FILE, ".cancel", ".heartbeat"):
                     folder.remove(stale)
             if inputs is not None:
                 folder.write_bytes(layout.INPUTS_FILE, inputs)
-            run = Run(
-                name=run_name,
-                fn_name=fn_name,
-                cmds=cmds,
-                run_type=RunType.FUNCTION_RUN if fn_name else RunType.CMD_RUN,
-                system=self,
-                attempt=attempt,
-                inputs_digest=inputs_digest,
-                worker={"server": self.executor.server_identity},
-            )
-            run.start_time = layout.now_iso()
+            run = Run._at(folder, {
+                "name": run_name,
+                "status": RunStatus.NOT_STARTED.value,
+                "run_type": (RunType.FUNCTION_RUN if fn_name else RunType.CMD_RUN).value,
+                "fn_name": fn_name,
+                "cmds": cmds,
+                "creator": _creator(),
+                "attempt": attempt,
+                "inputs_digest": inputs_digest,
+                "worker": {"server": self.executor.server_identity},
+                "start_time": layout.now_iso(),
+            }, self)
             run._set_status(RunStatus.RUNNING)
             job = {**job, "folder": self.executor.worker_folder(folder), "config": run.run_config}
         handle = self.executor.submit(job, stream=stream)

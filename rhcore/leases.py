@@ -13,6 +13,7 @@ they read is the attempt they are waiting for.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -32,11 +33,26 @@ def generations(folder: Folder) -> list[int]:
     return sorted(int(n) for n in names if n.isdigit())
 
 
+UNREADABLE_SECONDS = 10.0
+"""A lease file still unreadable after this long was left by a taker that died writing it."""
+
+_unreadable_since: dict[tuple[str, str, int], float] = {}
+_BEING_WRITTEN: dict[str, Any] = {}
+"""What :func:`_holder` answers for a lease file that exists but cannot be read yet: its
+taker created it and is still writing (exclusive create is an open, then a write)."""
+
+
 def _holder(folder: Folder, generation: int) -> dict[str, Any] | None:
+    """The record of lease ``generation``: None if there is no such lease,
+    :data:`_BEING_WRITTEN` if it is there but not readable yet."""
     try:
-        return json.loads(folder.read_bytes(f"{LEASE_PREFIX}{generation}"))
-    except (FileNotFoundError, ValueError):
+        data = folder.read_bytes(f"{LEASE_PREFIX}{generation}")
+    except FileNotFoundError:
         return None
+    try:
+        return json.loads(data)
+    except ValueError:
+        return _BEING_WRITTEN
 
 
 def _take(folder: Folder, generation: int) -> bool:
@@ -85,6 +101,9 @@ def spent(
     holder = _holder(folder, generation)
     if holder is None:
         return True
+    if holder is _BEING_WRITTEN:  # just taken — unless it stays unreadable: its taker died
+        first_seen = _unreadable_since.setdefault((folder.system, folder.path, generation), time.monotonic())
+        return time.monotonic() - first_seen > UNREADABLE_SECONDS
     alive = liveness.alive(holder.get("holder"))
     if alive is None:
         age = (layout.parse_iso(layout.now_iso()) - layout.parse_iso(holder["taken"])).total_seconds()

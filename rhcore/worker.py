@@ -6,8 +6,8 @@ already imported everything — in its own process group, so cancelling a job st
 and everything it started. The job process runs the function (or the commands), with its
 file descriptors 1 and 2 on pipes to the server, writes the result into the Run's folder
 and reports its outcome. The server owns the Run's lifecycle: it writes the logs (and
-relays them to a caller who streams), publishes the config (RUNNING with the worker's
-identity, then COMPLETED / ERROR / CANCELLED once the logs are complete), reaps job
+relays them to a caller who streams), publishes the config (the job process's identity
+once it has run a moment, then COMPLETED / ERROR / CANCELLED once the logs are complete), reaps job
 processes, notices those that die, and writes a heartbeat for Runs others watch from
 afar. The server is single-threaded, so forking it is safe.
 
@@ -33,7 +33,7 @@ import subprocess
 import sys
 import time
 import traceback
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import cloudpickle
@@ -51,6 +51,10 @@ INLINE_RESULT_LIMIT = 1 << 20
 are read from the Run's folder."""
 
 PR_SET_PDEATHSIG = 1
+IDENTITY_DELAY = 0.05
+"""A job's process is named in its Run's config once it has run this long (seconds): a
+short job ends first, which saves every short Run one publish of its config. Until then
+the Run names the server, which answers for it."""
 HEARTBEAT_SECONDS = 10.0
 CANCEL_GRACE_SECONDS = 5.0
 CANCEL_MARKER = ".cancel"
@@ -247,7 +251,7 @@ def run_in_process(job: dict[str, Any], *, identity: dict[str, Any] | None = Non
         finish(folder, config, None, death="cancelled before it started")
         return {"ok": False, "cancelled": True, "error": "cancelled before it started"}
     config["worker"] = {"job": liveness.identify(), **(identity or {})}
-    publish(folder, config)
+    publish(folder, config)  # at once: this process is whom a cancel from elsewhere stops
     logs = (LogFile(folder, config["stdout_file"]), LogFile(folder, config["stderr_file"]))
     started = liveness.ticks_now()
     try:
@@ -256,13 +260,29 @@ def run_in_process(job: dict[str, Any], *, identity: dict[str, Any] | None = Non
         if outcome.get("traceback"):
             logs[1].write(outcome["traceback"].encode("utf-8", "backslashreplace"))
     finally:
-        for log in logs:
-            log.close()
-        cancelled = folder.has(CANCEL_MARKER)
-        if cancelled:  # a cancel stops what the job started, too
-            liveness.kill_all(liveness.descendants(os.getpid(), started_since=started))
+        def wrap_up() -> bool:
+            for log in logs:
+                log.close()
+            cancelled = folder.has(CANCEL_MARKER)
+            if cancelled:  # a cancel stops what the job started, too
+                liveness.kill_all(liveness.descendants(os.getpid(), started_since=started))
+            return cancelled
+
+        cancelled = _shielded(wrap_up)
     finish(folder, config, outcome, cancelled=cancelled)
     return outcome
+
+
+def _shielded(step: Callable[[], Any]) -> Any:
+    """Run an idempotent clean-up ``step`` to its end even if an interrupt (a cancel's
+    KeyboardInterrupt, delivered late) lands in it: a long-lived worker must be left as it
+    was found."""
+    for _ in range(3):
+        try:
+            return step()
+        except KeyboardInterrupt:
+            continue
+    return step()
 
 
 @contextlib.contextmanager
@@ -278,13 +298,19 @@ def _output_to(logs: tuple[LogFile, LogFile]) -> Iterator[None]:
     try:
         yield
     finally:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os.dup2(saved[0], 1)
-        os.dup2(saved[1], 2)
+        def restore() -> None:
+            for stream in (sys.stdout, sys.stderr):
+                try:
+                    stream.flush()
+                except ValueError:  # already closed
+                    pass
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            sys.stdout, sys.stderr = saved[2], saved[3]
+
+        _shielded(restore)
         os.close(saved[0])
         os.close(saved[1])
-        sys.stdout, sys.stderr = saved[2], saved[3]
 
 
 def _registry_of(job: dict[str, Any]) -> contextlib.AbstractContextManager:
@@ -379,6 +405,7 @@ class _Job:
         self.finished = False
         self.cancel_deadline: float | None = None
         self.cancel_replies: list[int] = []
+        self.identify_at: float | None = None
 
 
 class _ForeignCancel:
@@ -424,7 +451,7 @@ class Server:
         interval = min(sync_interval(), 1.0)
         while self.client_open or self.queue or self.running:
             exited = []
-            for key, _ in self.sel.select(timeout=interval):
+            for key, _ in self.sel.select(timeout=self._timeout(interval)):
                 kind, job = key.data
                 if kind == "client":
                     self._read_client()
@@ -434,6 +461,7 @@ class Server:
                     self._read_pipe(job, key.fd, kind)
             for job in exited:
                 self._reap(job)
+            self._identify()
             self._tick()
 
     def _read_client(self) -> None:
@@ -496,8 +524,29 @@ class Server:
                 "err": LogFile(job.folder, job.config["stderr_file"], autosync=False),
             }
             job.config["worker"] = {"server": self.identity, "job": job.identity}
-            publish(job.folder, job.config)
+            job.identify_at = time.monotonic() + IDENTITY_DELAY
         self.send({"op": "started", "id": job.id, "pid": pid})
+
+    def _identify(self) -> None:
+        """Name the job process in the config of Runs that have gone on for a while — or,
+        when a cancel was asked for meanwhile (by a process that could not yet see whom to
+        stop), stop it."""
+        now = time.monotonic()
+        for job in list(self.running.values()):
+            if job.identify_at is None or now < job.identify_at or job.finished:
+                continue
+            job.identify_at = None
+            if job.folder.has(CANCEL_MARKER):
+                liveness.kill_group(job.identity, signal.SIGTERM)
+                job.cancel_deadline = now + CANCEL_GRACE_SECONDS
+            else:
+                publish(job.folder, job.config)
+
+    def _timeout(self, interval: float) -> float:
+        """How long the loop may wait for events: at most ``interval``, less when a job is
+        due to be named."""
+        due = [j.identify_at for j in self.running.values() if j.identify_at is not None]
+        return max(0.0, min([interval, *(d - time.monotonic() for d in due)]))
 
     def _read_pipe(self, job: _Job, fd: int, kind: str) -> None:
         while fd in job.fds:

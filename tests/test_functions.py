@@ -240,3 +240,13 @@ def test_to_on_completion_copies_when_the_run_ends(tmp_path):
     wait_for(lambda: (target / layout.CONFIG_FILE).exists(), what="the copy after the Run ends")
     copy = rh.run(path=str(target))
     assert copy.status is rh.RunStatus.COMPLETED and copy.result() == 1.0
+
+
+def test_a_lease_being_written_is_not_taken_over():
+    """Exclusive create is an open, then a write: a lease seen empty is its taker's, not
+    a dead one's (a stale empty lease is taken over only after a while)."""
+    folder = rh.cluster("local").run_folder("half_written")
+    folder.create(".lease-1", b"")
+    assert leases.spent(folder, None, 1, lambda worker: None) is False
+    leases._unreadable_since[(folder.system, folder.path, 1)] -= leases.UNREADABLE_SECONDS + 1
+    assert leases.spent(folder, None, 1, lambda worker: None) is True
