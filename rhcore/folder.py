@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import posixpath
+import re
 import secrets as _random
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
@@ -344,7 +345,7 @@ class Folder:
             yield
         except StorageError as exc:  # a plugin's, or ours: keep its type, add the place if missing
             where = f"{self.system}:{path}"
-            if where in str(exc):
+            if where in str(exc) or _LOCATED.match(str(exc)):  # already says where (a copy's other end)
                 raise
             try:
                 located = type(exc)(f"Cannot {action} {where}: {exc}")
@@ -375,6 +376,10 @@ class Folder:
                 f"Cannot {action} {self.system}:{path}: {type(exc).__name__}: "
                 f"{scrub(str(exc), self.data_config)}"
             ) from None
+
+
+_LOCATED = re.compile(r"Cannot [a-z ]+ [\w.+-]+:")
+"""The start of a message :meth:`Folder._errors` made: it names its system and path."""
 
 
 class _FsspecProgress(fsspec.callbacks.Callback):

@@ -21,6 +21,8 @@ class TestFileSystemContract(FilesystemContract):
 
 
 class TestNonLocalSystemContract(FilesystemContract):
+    shared_between_processes = False  # the memory system lives in this process
+
     @pytest.fixture
     def place(self):
         plugins.register(memory_plugin, name="memory")

@@ -1,10 +1,11 @@
-"""Real servers of several plugins at once (sshd and an S3 server), for what crosses them."""
+"""Real servers of several plugins at once (sshd, S3, GCS), for what crosses them."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 import pytest
+from rh_gs.testing import GCSEmulator
 from rh_s3.testing import MotoServer
 from rh_ssh_cluster.testing import SSHServer
 
@@ -27,3 +28,9 @@ def moto() -> Iterator[MotoServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def gcs() -> Iterator[GCSEmulator]:
+    with GCSEmulator.start() as server:
+        yield server

@@ -14,20 +14,15 @@ wrong credentials and denied writes fail as they would on AWS.
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
 import sys
-import tempfile
-import time
-import urllib.error
 import urllib.request
 from typing import Any
 
 import botocore.session
 
-READY_TIMEOUT = 30.0
-"""Seconds to wait for a started server to answer."""
+from rhcore.testing.servers import ServerProcess, free_port, http_answers
+
+__all__ = ["ALLOW_ALL", "MotoServer", "free_port"]
 
 ALLOW_ALL = {
     "Version": "2012-10-17",
@@ -36,86 +31,29 @@ ALLOW_ALL = {
 """An IAM policy allowing everything."""
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class MotoServer:
     """A running ``moto.server`` process; use :meth:`start`, and :meth:`stop` it (or use
     it as a context manager)."""
 
-    def __init__(self, process: subprocess.Popen, endpoint: str, log_path: str):
-        self.process = process
-        self.endpoint = endpoint
-        self.log_path = log_path
+    def __init__(self, server: ServerProcess):
+        self.server = server
+        self.endpoint = server.url
         self.credentials: dict[str, str] = {"key": "testing", "secret": "testing"}
         """What :meth:`data_config` signs with: moto's dummy pair until auth is enabled."""
 
     @classmethod
-    def start(cls, timeout: float = READY_TIMEOUT, attempts: int = 3) -> MotoServer:
-        """Start a server on a free port and wait until it answers ``GET /moto-api/``.
-
-        A port taken between choosing and binding it makes the server exit: then another
-        port is tried, ``attempts`` times in all.
-        """
-        last_error = ""
-        for _ in range(attempts):
-            port = free_port()
-            log = tempfile.NamedTemporaryFile(prefix="moto-", suffix=".log", delete=False)  # noqa: SIM115 - the server log, kept for errors
-            process = subprocess.Popen(
-                [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                stdout=subprocess.DEVNULL,
-                stderr=log,
-                start_new_session=True,
-            )
-            log.close()
-            server = cls(process, f"http://127.0.0.1:{port}", log.name)
-            try:
-                server._wait_ready(timeout)
-                return server
-            except RuntimeError as exc:
-                last_error = str(exc)
-                server.stop()
-        raise RuntimeError(f"moto server did not start after {attempts} attempts: {last_error}")
-
-    def _wait_ready(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(
-                    f"moto server exited with {self.process.returncode}: {self.log()}"
-                )
-            try:
-                with urllib.request.urlopen(self.endpoint + "/moto-api/", timeout=1) as response:
-                    if response.status == 200:
-                        return
-            except (OSError, urllib.error.URLError):
-                pass
-            time.sleep(0.05)
-        raise RuntimeError(
-            f"moto server at {self.endpoint} not ready after {timeout:.0f} s: {self.log()}"
+    def start(cls) -> MotoServer:
+        """Start a server on a free port and wait until it answers ``GET /moto-api/``."""
+        server = ServerProcess.launch(
+            lambda port: [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            ready=lambda port: http_answers(f"http://127.0.0.1:{port}/moto-api/"),
+            name="moto server",
         )
-
-    def log(self) -> str:
-        """What the server wrote to stderr (its request log and errors)."""
-        try:
-            with open(self.log_path, errors="replace") as f:
-                return f.read()[-4000:]
-        except OSError:
-            return ""
+        return cls(server)
 
     def stop(self) -> None:
         """Stop the server and wait for it to exit."""
-        if self.process.poll() is None:
-            self.process.terminate()
-        self.process.wait()
-        try:
-            os.unlink(self.log_path)
-        except OSError:
-            pass
+        self.server.stop()
 
     def __enter__(self) -> MotoServer:
         return self

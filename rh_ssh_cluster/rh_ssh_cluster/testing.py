@@ -15,6 +15,8 @@ from pathlib import Path
 
 import attrs
 
+from rhcore.testing.servers import free_port
+
 SSHD = shutil.which("sshd") or "/usr/sbin/sshd"
 READY_SECONDS = 30
 
@@ -79,12 +81,6 @@ class SSHServer:
             "ssh_private_key": self.private_key,
             "known_hosts": self.known_hosts,
         }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def keygen(path: Path) -> str:

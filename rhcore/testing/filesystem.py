@@ -16,6 +16,9 @@ system, :class:`ReadOnlyFilesystemContract`) and provides the ``place`` fixture:
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -28,6 +31,7 @@ from rhcore import layout
 from rhcore.errors import ReadOnlySystemError
 from rhcore.folder import Folder
 from rhcore.run import read_run_config
+from rhcore.settings import using
 from rhcore.testing.strategies import payloads, run_configs
 
 _fixture_settings = settings(
@@ -43,7 +47,13 @@ def fresh(place: Folder) -> Folder:
 
 
 class FilesystemContract:
-    """What rhcore needs from a writable storage system, checked against the real one."""
+    """What rhcore needs from a writable storage system, checked against the real one.
+
+    Set ``shared_between_processes = False`` for a system that lives inside one process
+    (an in-memory one): the tests of worker processes and of a second process then skip.
+    """
+
+    shared_between_processes: bool = True
 
     @pytest.fixture
     def place(self) -> Folder:  # pragma: no cover - provided by the plugin's subclass
@@ -188,6 +198,87 @@ class FilesystemContract:
         assert copy.stdout() == "copied output"
         assert {f: target.read_bytes(f) for f in target.files()} == before
         assert {f: source.read_bytes(f) for f in source.files()} == before
+
+
+    # -- the system as a team's shared home ----------------------------------------------
+
+    def test_a_failing_block_records_its_error(self, place: Folder) -> None:
+        folder = fresh(place)
+        with pytest.raises(ValueError, match="bad input"):
+            with rh.run(path=folder.path, system=folder.system, data_config=folder.data_config):
+                raise ValueError("bad input")
+        loaded = rh.run(path=folder.path, system=folder.system, data_config=folder.data_config)
+        assert loaded.status is rh.RunStatus.ERROR
+        assert loaded.error == "ValueError: bad input"
+        assert "Traceback" in loaded.stderr()
+
+    def test_copy_to_this_machine_and_back(self, place: Folder, tmp_path) -> None:
+        folder, back = fresh(place), fresh(place)
+        with rh.run(path=folder.path, system=folder.system, data_config=folder.data_config) as r:
+            print("travelled")
+        r.write({"weights": list(range(10))}, layout.RESULT_FILE)
+        before = {f: folder.read_bytes(f) for f in folder.files()}
+        local = r.to("file", path=str(tmp_path / "local"))
+        returned = local.to(back.system, path=back.path, data_config=back.data_config)
+        for copy in (local, returned):
+            assert {f: copy.folder.read_bytes(f) for f in copy.folder.files()} == before
+            assert copy.result() == {"weights": list(range(10))}
+            assert copy.stdout() == "travelled"
+        assert {f: folder.read_bytes(f) for f in folder.files()} == before
+
+    def _needs_other_processes(self) -> None:
+        if not self.shared_between_processes:
+            pytest.skip(f"{type(self).__name__}: the system is not shared between processes")
+
+    def test_function_runs_in_a_run_store_on_the_system(self, place: Folder) -> None:
+        self._needs_other_processes()
+        store = fresh(place)
+        cluster = rh.cluster(
+            name=f"store-{uuid.uuid4().hex[:8]}",
+            run_store=f"{store.system}://{store.path}",
+            data_config=store.data_config,
+        )
+        f = rh.function(_add).to(cluster)
+        assert f(1, 2, run_name="added") == 3
+        run = cluster.get_run("added")
+        assert (run.folder.system, run.folder.path) == (store.system, store.join("added"))
+        assert run.status is rh.RunStatus.COMPLETED and run.result() == 3
+        assert run.stdout() == "adding 1 and 2"
+        assert f.get_or_call(5, 5, run_name="added") == 3  # the cached result, read back
+
+    def test_a_registry_on_the_system_is_shared_between_processes(self, place: Folder, tmp_path) -> None:
+        """Two processes with their own home directories, one registry on this system:
+        what one saves, the other loads by name."""
+        self._needs_other_processes()
+        registry = fresh(place)
+        with rh.run(
+            name="shared", path=registry.join("runs/shared"), system=registry.system,
+            data_config=registry.data_config,
+        ) as r:
+            print("saved by the first")
+        with using(registry=f"{registry.system}://{registry.path}", data_config=registry.data_config):
+            r.save()
+        peer = subprocess.run(
+            [sys.executable, "-c", _PEER, f"{registry.system}://{registry.path}",
+             json.dumps(registry.data_config)],
+            cwd=tmp_path, env={**os.environ, "HOME": str(tmp_path)},
+            capture_output=True, text=True, timeout=120,
+        )
+        assert peer.returncode == 0, peer.stderr
+        assert peer.stdout.splitlines()[-1] == "saved by the first"
+
+
+def _add(a: int, b: int) -> int:
+    print(f"adding {a} and {b}")
+    return a + b
+
+
+_PEER = """
+import json, sys
+import rhcore as rh
+rh.configure(registry=sys.argv[1], data_config=json.loads(sys.argv[2]))
+print(rh.run("shared", data_config=json.loads(sys.argv[2])).stdout())  # its own credentials
+"""
 
 
 class ReadOnlyFilesystemContract:

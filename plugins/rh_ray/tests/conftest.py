@@ -13,12 +13,7 @@ import time
 import pytest
 
 from rhcore.testing.fixtures import isolated  # noqa: F401  (autouse)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from rhcore.testing.servers import free_port
 
 
 @pytest.fixture(scope="session")

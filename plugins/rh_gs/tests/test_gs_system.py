@@ -1,0 +1,86 @@
+"""The ``gs`` system as rhcore sees it: registration, paths, defaults, and the GCS
+behaviours rhcore relies on, checked against the real server."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+import rh_gs
+from rh_gs.filesystem import ATTEMPTS, RunGCSFileSystem
+
+import rhcore as rh
+from rhcore.folder import Folder
+from rhcore.plugins import get_plugins
+
+
+def test_registered_through_its_entry_point():
+    pm = get_plugins()
+    spec = pm.system("gs")
+    assert spec.protocols == ("gs", "gcs")
+    assert pm.system("gcs") is spec
+    assert spec.capabilities.atomic_write and spec.capabilities.exclusive_create
+    assert not spec.capabilities.local_paths and not spec.capabilities.read_only
+    info = {i.name: i for i in pm.info()}
+    assert (info["gs"].distribution, info["gs"].version) == ("rh-gs", rh_gs.__version__)
+
+
+def test_rh_plugins_lists_it():
+    done = subprocess.run(
+        [sys.executable, "-m", "rhcore.cli", "plugins"], capture_output=True, text=True, check=True
+    )
+    assert ["gs", "rh-gs", rh_gs.__version__, "systems:", "gs"] in [
+        line.split() for line in done.stdout.splitlines()
+    ]
+
+
+def test_loading_plugins_does_not_import_gcsfs():
+    """gcsfs and the Google libraries take seconds to import: only a gs filesystem does."""
+    code = (
+        "import sys, rhcore as rh; from rhcore.plugins import get_plugins; "
+        "assert 'gs' in get_plugins().systems; print('gcsfs' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("form", ["{b}/runs/x", "gs://{b}/runs/x", "gcs://{b}/runs/x", "{b}/runs/x/"])
+def test_path_forms_name_the_same_folder(form, gs_bucket, gs_config):
+    with rh.run(name="x", system="gs", path=f"{gs_bucket}/runs/x", data_config=gs_config):
+        print("here")
+    folder = Folder(form.format(b=gs_bucket), "gs", gs_config)
+    assert folder.path == f"{gs_bucket}/runs/x"
+    assert rh.run(path=form.format(b=gs_bucket), system="gs", data_config=gs_config).stdout() == "here"
+
+
+def test_the_stable_json_api_filesystem_with_rhcores_defaults(gs_config):
+    fs = Folder("bucket/x", "gs", gs_config).fs
+    assert type(fs) is RunGCSFileSystem  # never gcsfs's experimental gRPC-probing subclass
+    assert fs.retries == 6 and ATTEMPTS == 3  # gcsfs's class attribute is not what is used
+    assert fs.requests_timeout.sock_connect == 5
+    chosen = Folder("bucket/x", "gs", {**gs_config, "requests_timeout": 30}).fs
+    assert chosen.requests_timeout == 30  # a data_config setting wins
+
+
+def test_another_processs_writes_are_seen_at_once(gs_bucket, gs_config, gcs):
+    """Listings are not cached: an object written by another client after this process
+    listed the folder is found."""
+    folder = Folder(f"{gs_bucket}/shared", "gs", gs_config)
+    folder.write_bytes("first.txt", b"1")
+    assert folder.files() == ["first.txt"]
+    other = RunGCSFileSystem(**gs_config, skip_instance_cache=True)
+    other.pipe_file(f"{gs_bucket}/shared/second.txt", b"2")
+    assert folder.files() == ["first.txt", "second.txt"]
+    assert folder.has("second.txt")
+
+
+def test_a_large_result_round_trips(gs_bucket, gs_config, tmp_path):
+    payload = bytes(range(256)) * (24 * 1024 * 1024 // 256)  # 24 MiB, several upload chunks
+    with rh.run(name="big", path=str(tmp_path / "big")) as r:
+        pass
+    r.write(payload, "payload.bin")
+    copy = r.to("gs", path=f"{gs_bucket}/big", data_config=gs_config)
+    assert copy.folder.read_bytes("payload.bin") == payload
+    back = copy.to("file", path=str(tmp_path / "back"))
+    assert back.folder.read_bytes("payload.bin") == payload
