@@ -5,6 +5,7 @@
     nox -s s3      # rh-s3 against a moto S3 server
     nox -s ssh     # rh-ssh-cluster against a real OpenSSH sshd on 127.0.0.1
     nox -s gs      # plugins/rh_gs against fake-gcs-server
+    nox -s github  # plugins/rh_github against a GitHub API server
     nox -s integration  # across plugins: an SSH host's Runs to and from S3
     nox -s ray     # plugins/rh_ray against a local Ray head
     nox -s wheels  # wheels of every distribution; rhcore[s3,ssh] installed from them
@@ -19,7 +20,7 @@ import shutil
 import nox
 
 nox.options.default_venv_backend = "uv|virtualenv"
-nox.options.sessions = ["lint", "core", "s3", "ssh", "gs", "integration", "ray", "wheels", "demo"]
+nox.options.sessions = ["lint", "core", "s3", "ssh", "gs", "github", "integration", "ray", "wheels", "demo"]
 nox.options.error_on_missing_interpreters = False
 
 
@@ -59,6 +60,13 @@ def gs(session: nox.Session) -> None:
 
 
 @nox.session
+def github(session: nox.Session) -> None:
+    """plugins/rh_github against a GitHub API server on 127.0.0.1 (started by the tests)."""
+    session.install("-e", ".[testing]", "-e", "./plugins/rh_github[testing]")
+    session.run("pytest", "plugins/rh_github/tests", *session.posargs)
+
+
+@nox.session
 def integration(session: nox.Session) -> None:
     """What crosses plugins (Runs between any two writable systems; an SSH host's Runs on
     S3), against sshd, moto and fake-gcs-server."""
@@ -74,7 +82,7 @@ def ray(session: nox.Session) -> None:
     session.run("pytest", "plugins/rh_ray/tests", *session.posargs)
 
 
-DISTRIBUTIONS = [".", "rh_s3", "rh_ssh_cluster", "plugins/rh_gs", "plugins/rh_ray"]
+DISTRIBUTIONS = [".", "rh_s3", "rh_ssh_cluster", "plugins/rh_gs", "plugins/rh_github", "plugins/rh_ray"]
 
 
 @nox.session

@@ -26,6 +26,7 @@ from rhcore.errors import (
     RunFailedError,
     RunNotFoundError,
     StorageError,
+    StorageNotFoundError,
     UnknownSystemError,
     WorkerDiedError,
 )
@@ -59,6 +60,7 @@ __all__ = [
     "RunStatus",
     "RunType",
     "StorageError",
+    "StorageNotFoundError",
     "UnknownSystemError",
     "WorkerDiedError",
     "__version__",

@@ -75,7 +75,8 @@ class Folder:
     def fs(self) -> fsspec.AbstractFileSystem:
         """The fsspec filesystem this folder lives on."""
         if self._fs is None:
-            self._fs = get_plugins().filesystem(self.system, self.data_config)
+            with self._errors("reach", self.path):  # some connect as they are made
+                self._fs = get_plugins().filesystem(self.system, self.data_config)
         return self._fs
 
     @property
