@@ -5,6 +5,7 @@
     nox -s s3      # rh-s3 against a moto S3 server
     nox -s ssh     # rh-ssh-cluster against a real OpenSSH sshd on 127.0.0.1
     nox -s gs      # plugins/rh_gs against fake-gcs-server
+    nox -s azure   # plugins/rh_azure against Azurite (installed from npm)
     nox -s github  # plugins/rh_github against a GitHub API server
     nox -s integration  # across plugins: an SSH host's Runs to and from S3
     nox -s ray     # plugins/rh_ray against a local Ray head
@@ -15,12 +16,15 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 
 import nox
 
 nox.options.default_venv_backend = "uv|virtualenv"
-nox.options.sessions = ["lint", "core", "s3", "ssh", "gs", "github", "integration", "ray", "wheels", "demo"]
+nox.options.sessions = [
+    "lint", "core", "s3", "ssh", "gs", "azure", "github", "integration", "ray", "wheels", "demo",
+]
 nox.options.error_on_missing_interpreters = False
 
 
@@ -59,6 +63,25 @@ def gs(session: nox.Session) -> None:
     session.run("pytest", "plugins/rh_gs/tests", *session.posargs)
 
 
+AZURITE = "azurite@3.37.0"
+AZURITE_MAIN = ".services/node/node_modules/azurite/dist/src/blob/main.js"
+
+
+@nox.session
+def azure(session: nox.Session) -> None:
+    """plugins/rh_azure against a real Azure Blob server (Azurite from npm, started by the
+    tests; needs Node.js)."""
+    _install_azurite(session)
+    session.install("-e", ".[testing]", "-e", "./plugins/rh_azure[testing]")
+    session.run("pytest", "plugins/rh_azure/tests", *session.posargs)
+
+
+def _install_azurite(session: nox.Session) -> None:
+    if not os.path.exists(AZURITE_MAIN):
+        session.run("npm", "install", "--no-audit", "--no-fund", "--loglevel", "error",
+                    "--prefix", ".services/node", AZURITE, external=True)
+
+
 @nox.session
 def github(session: nox.Session) -> None:
     """plugins/rh_github against a GitHub API server on 127.0.0.1 (started by the tests)."""
@@ -69,9 +92,10 @@ def github(session: nox.Session) -> None:
 @nox.session
 def integration(session: nox.Session) -> None:
     """What crosses plugins (Runs between any two writable systems; an SSH host's Runs on
-    S3), against sshd, moto and fake-gcs-server."""
+    S3), against sshd, moto, fake-gcs-server and Azurite."""
+    _install_azurite(session)
     session.install("-e", ".[testing]", "-e", "./rh_s3", "-e", "./rh_ssh_cluster", "moto[server]",
-                    "-e", "./plugins/rh_gs[testing]")
+                    "-e", "./plugins/rh_gs[testing]", "-e", "./plugins/rh_azure[testing]")
     session.run("pytest", "tests_integration", *session.posargs)
 
 
@@ -82,7 +106,10 @@ def ray(session: nox.Session) -> None:
     session.run("pytest", "plugins/rh_ray/tests", *session.posargs)
 
 
-DISTRIBUTIONS = [".", "rh_s3", "rh_ssh_cluster", "plugins/rh_gs", "plugins/rh_github", "plugins/rh_ray"]
+DISTRIBUTIONS = [
+    ".", "rh_s3", "rh_ssh_cluster",
+    "plugins/rh_gs", "plugins/rh_azure", "plugins/rh_github", "plugins/rh_ray",
+]
 
 
 @nox.session

@@ -66,7 +66,22 @@ def _as_texts(value: Any) -> Iterable[str]:
     elif isinstance(value, bytes):
         yield value.decode("utf-8", "replace")
     else:
-        yield str(value)
+        text = str(value)
+        yield text
+        yield from _embedded(text)
+
+
+_CONNECTION_PART = re.compile(r"(?:^|;)\s*(?:AccountKey|SharedAccessSignature|Password)=([^;]+)", re.I)
+_QUERY_PART = re.compile(r"(?:^|[&?;])(?:sig|token|password)=([^&;]+)", re.I)
+
+
+def _embedded(text: str) -> Iterable[str]:
+    """The secret parts of a connection string or a query (``AccountKey=…;``, ``sig=…``),
+    which an error message may quote on their own."""
+    for pattern in (_CONNECTION_PART, _QUERY_PART):
+        for match in pattern.finditer(text):
+            if match.group(1) != text:
+                yield match.group(1)
 
 
 def scrub(text: str, *configs: Mapping[str, Any] | None) -> str:

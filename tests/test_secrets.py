@@ -11,7 +11,7 @@ from rhcore import hookimpl, plugins
 from rhcore.errors import StorageError
 from rhcore.folder import Folder
 from rhcore.plugins import SystemSpec
-from rhcore.secrets import is_secret_key, redact, scrub
+from rhcore.secrets import is_secret_key, redact, scrub, secret_values
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -75,3 +75,13 @@ def test_storage_errors_name_the_place_and_carry_no_secret(leaky):
     assert "leaky:bucket/run/result.pkl" in message.replace("/bucket", "bucket")
     assert PASSWORD not in message and "***" in message
     assert excinfo.value.__cause__ is None and excinfo.value.__suppress_context__
+
+
+def test_the_parts_of_a_connection_string_are_secrets_on_their_own():
+    connection = ("DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=S3cr3tKey==;"
+                  "BlobEndpoint=https://acct.example/;SharedAccessSignature=sv=2024-01-01&sig=S1gnature%3D")
+    config = {"connection_string": connection}
+    assert {"S3cr3tKey==", "sv=2024-01-01&sig=S1gnature%3D", "S1gnature%3D"} <= set(secret_values(config))
+    text = scrub("refused AccountKey S3cr3tKey== at https://acct.example/c?sig=S1gnature%3D", config)
+    assert "S3cr3tKey" not in text and "S1gnature" not in text
+    assert "https://acct.example/c" in text  # where it went stays readable

@@ -1,10 +1,11 @@
-"""Real servers of several plugins at once (sshd, S3, GCS), for what crosses them."""
+"""Real servers of several plugins at once (sshd, S3, GCS, Azure), for what crosses them."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 import pytest
+from rh_azure.testing import Azurite
 from rh_gs.testing import GCSEmulator
 from rh_s3.testing import MotoServer
 from rh_ssh_cluster.testing import SSHServer
@@ -33,4 +34,10 @@ def moto() -> Iterator[MotoServer]:
 @pytest.fixture(scope="session")
 def gcs() -> Iterator[GCSEmulator]:
     with GCSEmulator.start() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def azurite() -> Iterator[Azurite]:
+    with Azurite.start() as server:
         yield server

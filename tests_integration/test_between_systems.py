@@ -13,7 +13,7 @@ import rhcore as rh
 from rhcore import layout
 from rhcore.folder import Folder
 
-SYSTEMS = ["file", "s3", "gs", "sftp"]
+SYSTEMS = ["file", "s3", "gs", "azure", "sftp"]
 
 
 @pytest.fixture
@@ -26,8 +26,12 @@ def places(request, tmp_path) -> dict[str, Callable[[str], Folder]]:
         if system == "sftp":
             sshd = request.getfixturevalue("sshd")
             return lambda name: Folder(str(sshd.dir / "data" / name), "sftp", sshd.data_config)
-        server = request.getfixturevalue({"s3": "moto", "gs": "gcs"}[system])
-        bucket = server.create_bucket(f"rh-int-{uuid.uuid4().hex[:8]}")
+        if system == "azure":
+            server = request.getfixturevalue("azurite")
+            bucket = server.create_container(f"rh-int-{uuid.uuid4().hex[:8]}")
+        else:
+            server = request.getfixturevalue({"s3": "moto", "gs": "gcs"}[system])
+            bucket = server.create_bucket(f"rh-int-{uuid.uuid4().hex[:8]}")
         return lambda name: Folder(f"{bucket}/{name}", system, server.data_config())
 
     return {system: on(system) for system in request.param}

@@ -1,0 +1,84 @@
+"""A missing container, wrong credentials and an unreachable account each fail within
+seconds with an error naming the system and path, carrying no secret, and leave no
+half-published Run."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import time
+import traceback
+from collections.abc import Iterator
+
+import pytest
+
+import rhcore as rh
+from rhcore.testing.servers import free_port
+
+WRONG_KEY = base64.b64encode(b"w" * 64).decode()
+
+
+@contextlib.contextmanager
+def within(seconds: float) -> Iterator[None]:
+    start = time.monotonic()
+    yield
+    assert time.monotonic() - start < seconds, f"took {time.monotonic() - start:.1f} s"
+
+
+def failure_text(excinfo: pytest.ExceptionInfo) -> str:
+    return "".join(traceback.format_exception(excinfo.value))
+
+
+def local_run(tmp_path) -> rh.Run:
+    with rh.run(name="local", path=str(tmp_path / "local")) as r:
+        print("made here")
+    return r
+
+
+def test_a_run_in_a_missing_container(azurite, az_config):
+    before = azurite.containers()
+    with within(5), pytest.raises(rh.StorageNotFoundError) as excinfo:
+        with rh.run(name="lost", system="azure", path="no-such-container/runs/lost", data_config=az_config):
+            pytest.fail("the block must not run")
+    assert str(excinfo.value) == (
+        "Cannot publish azure:no-such-container/runs/lost/config_for_run.json: "
+        "The container 'no-such-container' does not exist"
+    )
+    assert azurite.containers() == before
+
+
+def test_a_copy_to_a_missing_container(az_config, tmp_path):
+    with within(5), pytest.raises(rh.StorageNotFoundError,
+                                  match=r"^Cannot copy azure:no-such-container/copies/local/"):
+        local_run(tmp_path).to("azure", path="no-such-container/copies/local", data_config=az_config)
+
+
+def test_a_wrong_key_reading_and_writing(azurite, az_container, az_config, tmp_path):
+    with rh.run(name="kept", system="azure", path=f"{az_container}/runs/kept", data_config=az_config):
+        pass
+    wrong = azurite.data_config(key=WRONG_KEY)
+    with within(5), pytest.raises(rh.StorageError) as excinfo:
+        rh.run(path=f"{az_container}/runs/kept", system="azure", data_config=wrong)
+    text = failure_text(excinfo)
+    assert f"Cannot read azure:{az_container}/runs/kept/config_for_run.json" in text
+    assert "authenticate" in text
+    assert WRONG_KEY not in text and azurite.key not in text
+
+    with within(5), pytest.raises(rh.StorageError, match=f"azure:{az_container}/copies/local") as excinfo:
+        local_run(tmp_path).to("azure", path=f"{az_container}/copies/local", data_config=wrong)
+    assert WRONG_KEY not in failure_text(excinfo)
+    assert sorted(azurite.blobs(az_container)) == [
+        f"{az_container}/runs/kept/{name}" for name in ("config_for_run.json", "kept.err", "kept.out")
+    ]
+
+
+def test_an_unreachable_account(azurite, tmp_path):
+    config = {"connection_string": azurite.connection_string().replace(
+        str(azurite.server.port), str(free_port()))}
+    with within(8), pytest.raises(rh.StorageError) as excinfo:
+        with rh.run(name="far", system="azure", path="container/runs/far", data_config=config):
+            pytest.fail("the block must not run")
+    text = failure_text(excinfo)
+    assert "Cannot read azure:container/runs/far/config_for_run.json" in text
+    assert "Cannot connect to host 127.0.0.1" in text
+    assert azurite.key not in text
