@@ -93,15 +93,20 @@ class Function(Resource):
     def _prepare(self, args: tuple, kwargs: dict) -> tuple[dict[str, Any], bytes, str]:
         """Check the arguments against the signature (TypeError now, not in the worker),
         and build the job."""
-        try:
-            signature = inspect.signature(self.fn)
-        except (TypeError, ValueError):  # some builtins have none
-            signature = None
+        signature = self._signature()
         if signature is not None:
             signature.bind(*args, **kwargs)
         inputs = cloudpickle.dumps((args, kwargs), protocol=pickle.HIGHEST_PROTOCOL)
         digest = hashlib.sha256(inputs).hexdigest()
         return {"kind": "function", "fn": self.pickled, "inputs": inputs}, inputs, digest
+
+    def _signature(self) -> inspect.Signature | None:
+        if "_signature_of" not in self.__dict__:
+            try:
+                self.__dict__["_signature_of"] = inspect.signature(self.fn)
+            except (TypeError, ValueError):  # some builtins have none
+                self.__dict__["_signature_of"] = None
+        return self.__dict__["_signature_of"]
 
     def options(self, **options: Any) -> Function:
         """The same function with executor options (e.g. ``num_cpus=2`` on Ray) for its calls."""
