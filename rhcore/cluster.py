@@ -32,7 +32,7 @@ from rhcore.protocol import JobHandle
 from rhcore.registry import get_registry
 from rhcore.remote import unpack_exception
 from rhcore.resources import Resource
-from rhcore.run import Run, _creator, read_run_config
+from rhcore.run import Run, current_creator, read_run_config
 from rhcore.secrets import redact
 from rhcore.status import RunStatus, RunType
 
@@ -148,7 +148,7 @@ class Cluster(Resource):
                 "run_type": (RunType.FUNCTION_RUN if fn_name else RunType.CMD_RUN).value,
                 "fn_name": fn_name,
                 "cmds": cmds,
-                "creator": _creator(),
+                "creator": current_creator(),
                 "attempt": attempt,
                 "inputs_digest": inputs_digest,
                 "worker": {"server": self.executor.server_identity},

@@ -48,7 +48,8 @@ _OPTIONAL_KEYS = ("attempt", "worker", "inputs_digest", "returncodes")
 
 
 @functools.cache
-def _creator() -> str | None:
+def current_creator() -> str | None:
+    """Who is making Runs here: the login name (a Run's ``creator``)."""
     try:
         return getpass.getuser()
     except Exception:  # no user database entry (some containers)
@@ -107,7 +108,7 @@ class Run(Resource):
         self.run_type = RunType(run_type) if run_type else self._detect_run_type()
         self.start_time = start_time
         self.end_time = end_time
-        self.creator = creator if creator is not None else _creator()
+        self.creator = creator if creator is not None else current_creator()
         self.creation_stacktrace = creation_stacktrace
         self.upstream_artifacts: list = list(upstream_artifacts or [])
         self.downstream_artifacts: list = list(downstream_artifacts or [])

@@ -199,7 +199,6 @@ class FilesystemContract:
         assert {f: target.read_bytes(f) for f in target.files()} == before
         assert {f: source.read_bytes(f) for f in source.files()} == before
 
-
     # -- the system as a team's shared home ----------------------------------------------
 
     def test_a_failing_block_records_its_error(self, place: Folder) -> None:
