@@ -1,0 +1,51 @@
+"""The repository's distributions and the extras that pull them in agree: every extra of
+``rhcore`` names a distribution built here, ``all`` names every plugin, and the wheels
+session builds each one."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import tomllib
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def project(path: Path) -> dict:
+    return tomllib.loads(path.read_text())["project"]
+
+
+def plugin_distributions() -> dict[str, Path]:
+    found = {}
+    for pyproject in ROOT.glob("*/pyproject.toml"):
+        found[project(pyproject)["name"]] = pyproject.parent
+    for pyproject in ROOT.glob("plugins/*/pyproject.toml"):
+        found[project(pyproject)["name"]] = pyproject.parent
+    return found
+
+
+def test_each_extra_names_a_plugin_built_here():
+    extras = project(ROOT / "pyproject.toml")["optional-dependencies"]
+    plugins = plugin_distributions()
+    expected = {"s3": "rh-s3", "ssh": "rh-ssh-cluster", "gs": "rh-gs", "azure": "rh-azure",
+                "github": "rh-github", "ray": "rh-ray"}
+    for extra, distribution in expected.items():
+        assert extras[extra] == [distribution]
+        assert distribution in plugins
+    assert sorted(extras["all"]) == sorted(plugins)
+
+
+def test_each_plugin_registers_its_entry_point():
+    for name, folder in plugin_distributions().items():
+        points = project(folder / "pyproject.toml")["entry-points"]["rhcore"]
+        assert points, name
+        for module in points.values():
+            assert (folder / module.split(":")[0].replace(".", "/")).is_dir(), (name, module)
+
+
+def test_the_wheels_session_builds_every_distribution():
+    noxfile = (ROOT / "noxfile.py").read_text()
+    listed = re.search(r"DISTRIBUTIONS = \[(.*?)\]", noxfile, re.S).group(1)
+    built = {ROOT / p for p in re.findall(r'"([^"]+)"', listed)}
+    assert built == {ROOT, *plugin_distributions().values()}
