@@ -48,6 +48,9 @@ class RunExistsError(RhcoreError, FileExistsError):
 class StorageError(RhcoreError, OSError):
     """A storage system failed; the message names the system and the path."""
 
+    place: str | None = None
+    """``system:path`` where it failed, once an error names it."""
+
 
 class StorageNotFoundError(StorageError, FileNotFoundError):
     """What a storage operation needs does not exist (a bucket, a container, a parent

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import os
 import posixpath
-import re
 import secrets as _random
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
@@ -342,45 +341,45 @@ class Folder:
     def _errors(self, action: str, path: str) -> Iterator[None]:
         """Let expected errors through; turn a backend's failure into a StorageError that
         names the system and path and carries no secret."""
+        where = f"{self.system}:{path}"
         try:
             yield
         except StorageError as exc:  # a plugin's, or ours: keep its type, add the place if missing
-            where = f"{self.system}:{path}"
-            if where in str(exc) or _LOCATED.match(str(exc)):  # already says where (a copy's other end)
+            if exc.place is not None or where in str(exc):  # already says where (a copy's other end)
                 raise
             try:
                 located = type(exc)(f"Cannot {action} {where}: {exc}")
             except TypeError:
                 raise exc from None
-            raise located from None
+            raise _at(located, where) from None
         except RhcoreError:
             raise
         except FileNotFoundError as exc:
-            raise StorageNotFoundError(
-                f"Cannot {action} {self.system}:{path}: {scrub(str(exc), self.data_config)}"
-            ) from None
+            raise _at(StorageNotFoundError(
+                f"Cannot {action} {where}: {scrub(str(exc), self.data_config)}"
+            ), where) from None
         except (FileExistsError, IsADirectoryError, NotADirectoryError):
             raise
         except PermissionError as exc:
-            raise StorageError(
-                f"Cannot {action} {self.system}:{path}: permission denied "
-                f"({scrub(str(exc), self.data_config)})"
-            ) from None
+            raise _at(StorageError(
+                f"Cannot {action} {where}: permission denied ({scrub(str(exc), self.data_config)})"
+            ), where) from None
         except OSError as exc:
-            raise StorageError(
-                f"Cannot {action} {self.system}:{path}: {scrub(str(exc), self.data_config)}"
-            ) from None
+            raise _at(StorageError(
+                f"Cannot {action} {where}: {scrub(str(exc), self.data_config)}"
+            ), where) from None
         except Exception as exc:
             if type(exc).__module__ == "builtins":
                 raise  # a programming error, not the backend's
-            raise StorageError(
-                f"Cannot {action} {self.system}:{path}: {type(exc).__name__}: "
-                f"{scrub(str(exc), self.data_config)}"
-            ) from None
+            raise _at(StorageError(
+                f"Cannot {action} {where}: {type(exc).__name__}: {scrub(str(exc), self.data_config)}"
+            ), where) from None
 
 
-_LOCATED = re.compile(r"Cannot [a-z ]+ [\w.+-]+:")
-"""The start of a message :meth:`Folder._errors` made: it names its system and path."""
+def _at(error: StorageError, where: str) -> StorageError:
+    """``error``, marked as naming its place: an enclosing ``_errors`` leaves it as it is."""
+    error.place = where
+    return error
 
 
 class _FsspecProgress(fsspec.callbacks.Callback):
