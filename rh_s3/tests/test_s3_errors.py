@@ -4,10 +4,7 @@ half-published Run."""
 
 from __future__ import annotations
 
-import contextlib
 import socket
-import time
-import traceback
 from collections.abc import Iterator
 
 import pytest
@@ -15,20 +12,9 @@ from rh_s3.testing import free_port
 
 import rhcore as rh
 from rhcore.errors import StorageNotFoundError
+from rhcore.testing.checks import failure_text, within
 
 WRONG_SECRET = "wrong-secret-0123456789abcdef"
-
-
-@contextlib.contextmanager
-def within(seconds: float) -> Iterator[None]:
-    start = time.monotonic()
-    yield
-    assert time.monotonic() - start < seconds, f"took {time.monotonic() - start:.1f} s"
-
-
-def failure_text(excinfo: pytest.ExceptionInfo) -> str:
-    """The message and the whole printed traceback, as a user would see them."""
-    return "".join(traceback.format_exception(excinfo.value))
 
 
 def local_run(tmp_path) -> rh.Run:

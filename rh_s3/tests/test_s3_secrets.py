@@ -7,22 +7,11 @@ import subprocess
 import sys
 import traceback
 import uuid
-from pathlib import Path
 
 import pytest
 
 import rhcore as rh
-
-
-def local_files(*roots: Path) -> dict[str, bytes]:
-    found = {}
-    for root in roots:
-        for dirpath, _dirs, files in os.walk(root):
-            for name in files:
-                path = os.path.join(dirpath, name)
-                with open(path, "rb") as f:
-                    found[path] = f.read()
-    return found
+from rhcore.testing.checks import local_files
 
 
 def test_a_runs_credentials_are_written_nowhere(moto, s3_bucket, tmp_path, isolated):

@@ -5,28 +5,14 @@ half-published Run."""
 from __future__ import annotations
 
 import base64
-import contextlib
-import time
-import traceback
-from collections.abc import Iterator
 
 import pytest
 
 import rhcore as rh
+from rhcore.testing.checks import failure_text, within
 from rhcore.testing.servers import free_port
 
 WRONG_KEY = base64.b64encode(b"w" * 64).decode()
-
-
-@contextlib.contextmanager
-def within(seconds: float) -> Iterator[None]:
-    start = time.monotonic()
-    yield
-    assert time.monotonic() - start < seconds, f"took {time.monotonic() - start:.1f} s"
-
-
-def failure_text(excinfo: pytest.ExceptionInfo) -> str:
-    return "".join(traceback.format_exception(excinfo.value))
 
 
 def local_run(tmp_path) -> rh.Run:

@@ -11,15 +11,7 @@ import traceback
 import pytest
 
 import rhcore as rh
-
-
-def local_files(root) -> dict[str, bytes]:
-    found = {}
-    for dirpath, _dirs, files in os.walk(root):
-        for name in files:
-            with open(os.path.join(dirpath, name), "rb") as f:
-                found[os.path.join(dirpath, name)] = f.read()
-    return found
+from rhcore.testing.checks import local_files
 
 
 def test_a_runs_credentials_are_written_nowhere(azurite, az_container, az_config, tmp_path, isolated):

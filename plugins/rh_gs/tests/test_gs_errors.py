@@ -4,23 +4,12 @@ check credentials, so wrong ones cannot be tried here.)"""
 
 from __future__ import annotations
 
-import contextlib
-import time
-import traceback
-from collections.abc import Iterator
-
 import pytest
 
 import rhcore as rh
 from rhcore.errors import StorageNotFoundError
+from rhcore.testing.checks import failure_text, within
 from rhcore.testing.servers import free_port
-
-
-@contextlib.contextmanager
-def within(seconds: float) -> Iterator[None]:
-    start = time.monotonic()
-    yield
-    assert time.monotonic() - start < seconds, f"took {time.monotonic() - start:.1f} s"
 
 
 def local_run(tmp_path) -> rh.Run:
@@ -59,7 +48,7 @@ def test_a_closed_port(tmp_path):
     with within(10), pytest.raises(rh.StorageError) as excinfo:
         with rh.run(name="far", system="gs", path="bucket/runs/far", data_config=config):
             pytest.fail("the block must not run")
-    text = "".join(traceback.format_exception(excinfo.value))
+    text = failure_text(excinfo)
     assert "Cannot read gs:bucket/runs/far/config_for_run.json: Cannot connect to host 127.0.0.1" in text
     with within(10), pytest.raises(rh.StorageError, match="gs:bucket/copies/local"):
         local_run(tmp_path).to("gs", path="bucket/copies/local", data_config=config)

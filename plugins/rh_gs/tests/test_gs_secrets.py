@@ -3,24 +3,15 @@ message."""
 
 from __future__ import annotations
 
-import os
 import traceback
 
 import pytest
 from google.oauth2.credentials import Credentials
 
 import rhcore as rh
+from rhcore.testing.checks import local_files
 
 SECRET = "ya29.a0-not-a-real-access-token-0123456789"
-
-
-def local_files(root) -> dict[str, bytes]:
-    found = {}
-    for dirpath, _dirs, files in os.walk(root):
-        for name in files:
-            with open(os.path.join(dirpath, name), "rb") as f:
-                found[os.path.join(dirpath, name)] = f.read()
-    return found
 
 
 def test_a_runs_credentials_are_written_nowhere(gcs, gs_bucket, tmp_path, isolated):
