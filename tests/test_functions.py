@@ -140,12 +140,21 @@ def test_server_and_job_both_dead_is_error():
 
 def test_ctrl_c_while_waiting_cancels_the_run():
     script = f"""
-import os, signal, threading, sys
+import os, signal, threading, sys, time
 sys.path.insert(0, {os.getcwd()!r})
 import rhcore as rh
 from rhcore.testing.executor import sleeper
 f = rh.function(sleeper)
-threading.Timer(1.5, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
+def interrupt_once_started():
+    # Ctrl-C only once the job has started and its first line reached this terminal.
+    while True:
+        run = rh.cluster("local").get_run("interrupted")
+        if run is not None and "sleeping" in run.refresh().stdout():
+            break
+        time.sleep(0.05)
+    time.sleep(1.0)
+    os.kill(os.getpid(), signal.SIGINT)
+threading.Thread(target=interrupt_once_started, daemon=True).start()
 try:
     f(60, run_name="interrupted")
 except KeyboardInterrupt:
