@@ -113,15 +113,18 @@ class Folder:
         paths = (self._strip(p) for p in entries)
         return sorted(p for p in paths if p != self.path and not posixpath.basename(p).startswith("."))
 
-    def files(self) -> list[str]:
-        """Paths, relative to the folder, of every file under it (recursively), sorted."""
+    def files(self, *, hidden: bool = False) -> list[str]:
+        """Paths, relative to the folder, of every file under it (recursively), sorted.
+        rhcore's own entries (a name in the path starts with ``.``) only with ``hidden``."""
         with self._errors("list", self.path):
             try:
                 found = self.fs.find(self.path)
             except FileNotFoundError:
                 return []
         prefix = self.path.rstrip("/") + "/"
-        return sorted(self._strip(p)[len(prefix) :] for p in found if self._strip(p).startswith(prefix))
+        paths = (self._strip(p) for p in found)
+        relative = (p[len(prefix) :] for p in paths if p.startswith(prefix))
+        return sorted(r for r in relative if hidden or not any(part.startswith(".") for part in r.split("/")))
 
     def mkdir(self) -> None:
         """Create the folder (and parents); no-op if it exists or the system has no folders.
@@ -130,7 +133,7 @@ class Folder:
         in particular never a bucket: their ``makedirs`` would create a mistyped bucket
         instead of reporting it missing.
         """
-        self._check_writable()
+        self.check_writable()
         if not self._has_folders:
             return
         with self._errors("create", self.path):
@@ -139,7 +142,7 @@ class Folder:
     def rm(self) -> None:
         """Delete the folder and everything in it; no-op if it does not exist. A whole
         bucket is never deleted this way (object stores delete the bucket with its keys)."""
-        self._check_writable()
+        self.check_writable()
         if not self._has_folders and "/" not in self.path.strip("/"):
             raise ValueError(f"Refusing to delete {self.system}:{self.path}: it is a whole bucket")
         with self._errors("delete", self.path):
@@ -177,7 +180,7 @@ class Folder:
 
     def write_bytes(self, name: str, data: bytes) -> None:
         """Write file ``name`` (not atomically: use :meth:`publish` for configs)."""
-        self._check_writable()
+        self.check_writable()
         path = self.join(name)
         with self._errors("write", path):
             self._with_parents(path, lambda: self.fs.pipe_file(path, data))
@@ -188,7 +191,7 @@ class Folder:
         Rename-capable systems write a temporary file and rename it over the target;
         object stores rely on their whole-object PUT being atomic.
         """
-        self._check_writable()
+        self.check_writable()
         path = self.join(name)
         caps = self.spec.capabilities
         with self._errors("publish", path):
@@ -205,7 +208,7 @@ class Folder:
         The building block of mutual exclusion: of many concurrent callers exactly one
         gets True. A system that cannot guarantee that says so instead of racing.
         """
-        self._check_writable()
+        self.check_writable()
         if not self.spec.capabilities.exclusive_create:
             raise RhcoreError(
                 f"The system {self.system!r} cannot create files exclusively, which leases "
@@ -221,7 +224,7 @@ class Folder:
 
     def remove(self, name: str) -> bool:
         """Delete file ``name``; return whether it existed."""
-        self._check_writable()
+        self.check_writable()
         path = self.join(name)
         with self._errors("delete", path):
             try:
@@ -233,7 +236,7 @@ class Folder:
     def open(self, name: str, mode: str = "rb", **kwargs: Any):
         """Open file ``name`` through fsspec."""
         if any(c in mode for c in "wax+"):
-            self._check_writable()
+            self.check_writable()
         path = self.join(name)
         with self._errors("open", path):
             if "r" not in mode:
@@ -243,7 +246,7 @@ class Folder:
     def upload(self, local_path: str, name: str) -> None:
         """Copy the local file ``local_path`` to file ``name`` in the folder (whole, replacing
         it): how logs spooled on this machine reach a remote folder."""
-        self._check_writable()
+        self.check_writable()
         path = self.join(name)
         with self._errors("upload", path):
             self._parent_dirs(path)
@@ -271,8 +274,8 @@ class Folder:
         hidden files (leases, markers) belong to this place and are not copied.
         ``callback(relpath, bytes_done, bytes_total)`` reports progress.
         """
-        dest._check_writable()
-        names = [n for n in self.files() if not any(part.startswith(".") for part in n.split("/"))]
+        dest.check_writable()
+        names = self.files()
         ordered = [n for n in names if n != last] + ([last] if last in names else [])
         dest.mkdir()
         for rel in ordered:
@@ -286,22 +289,39 @@ class Folder:
         return ordered
 
     def _copy_file(self, rel: str, dest: Folder, callback: Callable | None) -> None:
+        """Copy one file; a failure names the side that failed, the source read or the
+        destination written."""
         src_path, dst_path = self.join(rel), dest.join(rel)
         progress = _FsspecProgress(rel, callback) if callback else fsspec.callbacks.DEFAULT_CALLBACK
-        with self._errors("copy", src_path), dest._errors("copy", dst_path):
+
+        def reading() -> contextlib.AbstractContextManager[None]:
+            return self._errors("copy", src_path)
+
+        def writing() -> contextlib.AbstractContextManager[None]:
+            return dest._errors("copy", dst_path)
+
+        with writing():
             dest._parent_dirs(dst_path)
-            if self.system == dest.system and self.fs is dest.fs:
+        if self.system == dest.system and self.fs is dest.fs:
+            with reading():
                 self.fs.cp_file(src_path, dst_path)
-                if callback:
-                    progress.finish(self.size(rel))
-            elif self.is_local:
+            if callback:
+                progress.finish(self.size(rel))
+        elif self.is_local:
+            with writing():
                 dest.fs.put_file(src_path, dst_path, callback=progress)
-            elif dest.is_local:
+        elif dest.is_local:
+            with reading():
                 self.fs.get_file(src_path, dst_path, callback=progress)
-            else:
-                progress.set_size(self.size(rel))
-                with self.fs.open(src_path, "rb") as src, dest.fs.open(dst_path, "wb") as dst:
-                    while chunk := src.read(COPY_CHUNK):
+        else:
+            progress.set_size(self.size(rel))
+            with reading(), self.fs.open(src_path, "rb") as src:
+                with writing(), dest.fs.open(dst_path, "wb") as dst:
+                    while True:
+                        with reading():
+                            chunk = src.read(COPY_CHUNK)
+                        if not chunk:
+                            break
                         dst.write(chunk)
                         progress.relative_update(len(chunk))
 
@@ -331,7 +351,7 @@ class Folder:
         if self._has_folders:
             self.fs.makedirs(posixpath.dirname(path), exist_ok=True)
 
-    def _check_writable(self) -> None:
+    def check_writable(self) -> None:
         if self.spec.capabilities.read_only:
             raise ReadOnlySystemError(
                 f"The system {self.system!r} is read-only: cannot write to {self.system}:{self.path}"
@@ -368,12 +388,18 @@ class Folder:
             raise _at(StorageError(
                 f"Cannot {action} {where}: {scrub(str(exc), self.data_config)}"
             ), where) from None
-        except Exception as exc:
-            if type(exc).__module__ == "builtins":
-                raise  # a programming error, not the backend's
+        except _NOT_STORAGE_FAILURES:
+            raise
+        except Exception as exc:  # the backend's own exceptions, RuntimeErrors of some
             raise _at(StorageError(
                 f"Cannot {action} {where}: {type(exc).__name__}: {scrub(str(exc), self.data_config)}"
             ), where) from None
+
+
+_NOT_STORAGE_FAILURES = (ValueError, TypeError, AttributeError, NameError, AssertionError,
+                         NotImplementedError, KeyError, IndexError, ImportError)
+"""Exceptions that mean bad input (a malformed ``data_config`` or path) or a bug, not a
+failing storage system: they are not turned into StorageErrors."""
 
 
 def _at(error: StorageError, where: str) -> StorageError:

@@ -29,7 +29,7 @@ taken over after this long."""
 
 def generations(folder: Folder) -> list[int]:
     """The lease generations present in ``folder``, ascending."""
-    names = (n[len(LEASE_PREFIX):] for n in folder.files() if n.startswith(LEASE_PREFIX))
+    names = (n[len(LEASE_PREFIX):] for n in folder.files(hidden=True) if n.startswith(LEASE_PREFIX))
     return sorted(int(n) for n in names if n.isdigit())
 
 

@@ -84,7 +84,7 @@ class Registry:
         names = [
             f[: -len(ENTRY_SUFFIX)]
             for f in self.folder.files()
-            if f.endswith(ENTRY_SUFFIX) and "/" not in f and not f.startswith(".")
+            if f.endswith(ENTRY_SUFFIX) and "/" not in f
         ]
         if resource_type is None:
             return sorted(names)

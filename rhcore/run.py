@@ -438,11 +438,22 @@ class Run(Resource):
 
         A new name renames the Run: its folder's config is updated before the registry.
         """
-        if name is not None and name != self.name:
-            self.name = layout.validate_name(name)
-            if not self.dryrun and self.folder.has(layout.CONFIG_FILE):
+        if name is None or name == self.name:
+            return super().save(overwrite=overwrite)
+        new_name, old_name = layout.validate_name(name), self.name
+        renames_folder = not self.dryrun and self.folder.has(layout.CONFIG_FILE)
+        if renames_folder:
+            self.folder.check_writable()  # refused before anything changes
+        self.name = new_name
+        try:
+            if renames_folder:
                 self._publish_config()
-        return super().save(overwrite=overwrite)
+            return super().save(overwrite=overwrite)
+        except BaseException:
+            self.name = old_name  # a refused save leaves the Run as it was
+            if renames_folder:
+                self._publish_config()
+            raise
 
     @property
     def registry_entry(self) -> dict[str, Any]:
@@ -655,6 +666,11 @@ def _find(name: str | None, path: str | None, system: Any, data_config: dict | N
             raise RunNotFoundError(
                 f"{folder.system}:{folder.path} holds no Run (no {layout.CONFIG_FILE} in it); "
                 "pass load=False to start a new Run there"
+            )
+        if folder.spec.capabilities.read_only:
+            raise RunNotFoundError(
+                f"No Run at {folder.system}:{folder.path}, and the system {folder.system!r} "
+                "is read-only: a new Run cannot be made there"
             )
         return None
     if name is None:

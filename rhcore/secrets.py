@@ -8,6 +8,7 @@ messages pass through :func:`scrub`, so no secret reaches disk, a log or a trace
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -84,10 +85,31 @@ def _embedded(text: str) -> Iterable[str]:
                 yield match.group(1)
 
 
+_SIGNED_URL_PART = re.compile(
+    r"([?&](?:sig|signature|token|access_token|x-amz-signature|x-amz-credential"
+    r"|x-amz-security-token|x-goog-signature|x-goog-credential)=)[^&#\s'\"]+",
+    re.IGNORECASE,
+)
+"""The query parts of a presigned or SAS URL that grant access (``…?sig=…``,
+``X-Amz-Signature=…``, a download URL's ``token=…``)."""
+
+MIN_ENVIRONMENT_SECRET = 8
+"""Shorter values of secret-named environment variables (``1``, ``true``) are not masked."""
+
+
+def environment_secrets() -> list[str]:
+    """The values of environment variables named like secrets (``AWS_SECRET_ACCESS_KEY``,
+    ``AZURE_STORAGE_CONNECTION_STRING``, ``GITHUB_TOKEN``, …): storage libraries read their
+    credentials there, and may quote them in an error."""
+    names = {name: value for name, value in os.environ.items() if len(value) >= MIN_ENVIRONMENT_SECRET}
+    return secret_values({name: value for name, value in names.items() if is_secret_key(name)})
+
+
 def scrub(text: str, *configs: Mapping[str, Any] | None) -> str:
-    """``text`` with every secret value of ``configs`` replaced by ``***``."""
-    for config in configs:
-        for value in secret_values(config):
-            if len(value) >= 4:
-                text = text.replace(value, REDACTED)
-    return text
+    """``text`` with every secret value of ``configs`` and of the environment, and the
+    access-granting parts of signed URLs, replaced by ``***``."""
+    values = [value for config in configs for value in secret_values(config)]
+    for value in sorted(set(values + environment_secrets()), key=len, reverse=True):
+        if len(value) >= 4:
+            text = text.replace(value, REDACTED)
+    return _SIGNED_URL_PART.sub(rf"\1{REDACTED}", text)

@@ -85,3 +85,57 @@ def test_the_parts_of_a_connection_string_are_secrets_on_their_own():
     text = scrub("refused AccountKey S3cr3tKey== at https://acct.example/c?sig=S1gnature%3D", config)
     assert "S3cr3tKey" not in text and "S1gnature" not in text
     assert "https://acct.example/c" in text  # where it went stays readable
+
+
+def test_credentials_from_the_environment_are_scrubbed(monkeypatch):
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI-K7MDENG")
+    monkeypatch.setenv("AZURE_STORAGE_CONNECTION_STRING", "AccountName=a;AccountKey=QUJDREVGR0g=")
+    monkeypatch.setenv("SOME_FLAG_TOKEN", "1")  # too short to mask anything
+    text = scrub("signed with wJalrXUtnFEMI-K7MDENG, key QUJDREVGR0g=, 1 attempt")
+    assert text == "signed with ***, key ***, 1 attempt"
+
+
+def test_the_access_granting_parts_of_signed_urls_are_scrubbed():
+    text = scrub(
+        "GET https://acct.blob.example/c/b?sv=2024&se=2030&sig=abc%2Fdef failed; "
+        "https://s3.example/b/k?X-Amz-Credential=AKIA%2F2024&X-Amz-Signature=0123abcd&x=1 too; "
+        "https://raw.example/o/r/main/f?token=GHSAT0AAA"
+    )
+    assert "abc%2Fdef" not in text and "0123abcd" not in text and "AKIA" not in text
+    assert "GHSAT" not in text
+    assert "https://acct.blob.example/c/b?sv=2024&se=2030&sig=***" in text and "&x=1" in text
+
+
+class CrashingFileSystem(MemoryFileSystem):
+    """A backend that reports failures as RuntimeErrors quoting its credential, as adlfs
+    does for failed uploads."""
+
+    protocol = "crashing"
+
+    def __init__(self, token=None, **kwargs):
+        super().__init__(**kwargs)
+        self.token = token
+
+    def pipe_file(self, path, value, **kwargs):
+        raise RuntimeError(f"upload failed with token {self.token}")
+
+
+@hookimpl(specname="rhcore_register_systems")
+def register_crashing(register):
+    register(SystemSpec("crashing", protocols=("crashing",), factory=lambda cfg: CrashingFileSystem(**cfg)))
+
+
+def test_a_backends_runtime_error_is_a_located_storage_error_without_the_secret():
+    import types
+
+    plugin = types.SimpleNamespace(rhcore_register_systems=register_crashing)
+    plugins.register(plugin, "crashing")
+    try:
+        folder = Folder("bucket/run", "crashing", {"token": PASSWORD})
+        with pytest.raises(StorageError) as excinfo:
+            folder.write_bytes("result.pkl", b"x")
+    finally:
+        plugins.unregister("crashing")
+    message = str(excinfo.value)
+    assert "crashing:" in message and "RuntimeError: upload failed" in message
+    assert PASSWORD not in message

@@ -33,16 +33,28 @@ class DenyingFileSystem(MemoryFileSystem):
         return super().pipe_file(path, value, **kwargs)
 
 
+class UnreadableFileSystem(MemoryFileSystem):
+    """An object store whose results cannot be read back (a lost object, a denied key)."""
+
+    protocol = "unreadable"
+
+    def _open(self, path, mode="rb", **kwargs):
+        if "r" in mode and path.endswith(layout.RESULT_FILE):
+            raise PermissionError(f"Access denied to {path}")
+        return super()._open(path, mode, **kwargs)
+
+
 @hookimpl
 def rhcore_register_systems(register):
-    register(
-        SystemSpec(
-            "denying",
-            protocols=("denying",),
-            capabilities=Capabilities(atomic_write=True),
-            factory=lambda cfg: DenyingFileSystem(**cfg),
+    for name, filesystem in (("denying", DenyingFileSystem), ("unreadable", UnreadableFileSystem)):
+        register(
+            SystemSpec(
+                name,
+                protocols=(name,),
+                capabilities=Capabilities(atomic_write=True),
+                factory=lambda cfg, filesystem=filesystem: filesystem(**cfg),
+            )
         )
-    )
 
 
 @pytest.fixture
@@ -142,3 +154,22 @@ def test_copies_are_quiet_when_stderr_is_not_a_terminal(tmp_path, monkeypatch):
     copy = r.to("file", path=str(tmp_path / "copy"))
     assert captured.getvalue() == ""
     assert copy.folder.read_bytes(layout.RESULT_FILE) == r.folder.read_bytes(layout.RESULT_FILE)
+
+
+@pytest.mark.parametrize("destination", ["file", "denying"])
+def test_a_copy_that_cannot_read_its_source_blames_the_source(denying, tmp_path, destination):
+    with rh.run(name="unreadable", system="unreadable", path="/bucket/unreadable") as r:
+        print("made")
+    r.write(b"result bytes", layout.RESULT_FILE)
+    path = str(tmp_path / "copy") if destination == "file" else "/other/copy"
+    with pytest.raises(rh.StorageError, match=r"Cannot copy unreadable:/bucket/unreadable/result.pkl"):
+        r.to(destination, path=path)
+    assert not rh.run(path=path, system=destination, load=False).folder.has(layout.CONFIG_FILE)
+
+
+def test_rhcores_own_files_are_not_listed(tmp_path):
+    folder = Folder(str(tmp_path / "run"), "file")
+    folder.write_bytes("result.pkl", b"x")
+    folder.write_bytes(".lease-1", b"{}")
+    assert folder.files() == ["result.pkl"]
+    assert folder.files(hidden=True) == [".lease-1", "result.pkl"]

@@ -32,15 +32,28 @@ class RunAzureBlobFileSystem(AzureBlobFileSystem):
     uploads into a missing container reported as FileNotFoundError, and the account's
     containers listed without a listings cache."""
 
+    def __init__(
+        self,
+        *args: Any,
+        connection_timeout: float = CONNECTION_TIMEOUT,
+        read_timeout: float = READ_TIMEOUT,
+        use_listings_cache: bool = False,
+        **kwargs: Any,
+    ):
+        # the service client made by do_connect (called by adlfs's __init__) uses these
+        self.client_timeouts = {"connection_timeout": connection_timeout, "read_timeout": read_timeout}
+        super().__init__(*args, use_listings_cache=use_listings_cache, **self.client_timeouts, **kwargs)
+
     def do_connect(self) -> None:
+        """adlfs's client, remade with rhcore's retries and the timeouts of every request
+        (adlfs passes its timeouts to transfers only)."""
         super().do_connect()
         made = self.service_client
         self.service_client = BlobServiceClient(
             account_url=made.url,
             credential=made.credential,
             retry_policy=retry_policy(),
-            connection_timeout=CONNECTION_TIMEOUT,
-            read_timeout=READ_TIMEOUT,
+            **self.client_timeouts,
         )
 
     async def _pipe_file(self, path: str, value: bytes, *args: Any, **kwargs: Any) -> Any:
@@ -72,13 +85,8 @@ def _container_must_exist(path: str) -> Iterator[None]:
 
 
 def azure_filesystem(data_config: dict[str, Any]) -> RunAzureBlobFileSystem:
-    """The adlfs filesystem for ``data_config``, with rhcore's defaults filled in.
-
-    ``use_listings_cache=False`` unless set: adlfs caches listings forever, so a process
-    would not see blobs another process wrote since; Runs and the registry are shared.
-    """
-    config = dict(data_config)
-    config.setdefault("use_listings_cache", False)
-    config.setdefault("connection_timeout", CONNECTION_TIMEOUT)
-    config.setdefault("read_timeout", READ_TIMEOUT)
-    return RunAzureBlobFileSystem(**config)
+    """The filesystem for ``data_config`` (adlfs's keyword arguments), with rhcore's
+    defaults for ``use_listings_cache`` (off: adlfs caches listings forever, so a process
+    would not see blobs another process wrote since), ``connection_timeout`` and
+    ``read_timeout`` where it does not set them."""
+    return RunAzureBlobFileSystem(**data_config)

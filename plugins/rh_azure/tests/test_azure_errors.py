@@ -5,10 +5,12 @@ half-published Run."""
 from __future__ import annotations
 
 import base64
+import socket
 
 import pytest
 
 import rhcore as rh
+from rhcore.folder import Folder
 from rhcore.testing.checks import failure_text, within
 from rhcore.testing.servers import free_port
 
@@ -68,3 +70,17 @@ def test_an_unreachable_account(azurite, tmp_path):
     assert "Cannot read azure:container/runs/far/config_for_run.json" in text
     assert "Cannot connect to host 127.0.0.1" in text
     assert azurite.key not in text
+
+
+def test_a_silent_account_fails_within_the_read_timeout_of_data_config(azurite):
+    with socket.socket() as silent:  # accepts connections, never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        port = silent.getsockname()[1]
+        config = {
+            "connection_string": azurite.connection_string().replace(str(azurite.server.port), str(port)),
+            "read_timeout": 1,
+        }
+        with within(15), pytest.raises(rh.StorageError) as excinfo:  # listings too, not only transfers
+            Folder("container/runs", "azure", config).ls()
+    assert "Cannot list azure:container/runs" in failure_text(excinfo)

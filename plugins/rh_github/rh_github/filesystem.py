@@ -7,6 +7,7 @@ so GitHub Enterprise (and a test server) work beside github.com in one process.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import requests
@@ -39,15 +40,16 @@ class RunGithubFileSystem(GithubFileSystem):
         username: str | None = None,
         token: str | None = None,
         api_url: str = GITHUB_API,
-        timeout: tuple[float, float] | float | None = None,
+        timeout: float | Sequence[float] | None = None,
         **kwargs: Any,
     ):
         api = api_url.rstrip("/")
         self.url = api + "/repos/{org}/{repo}/git/trees/{sha}"
         self.content_url = api + "/repos/{org}/{repo}/contents/{path}?ref={sha}"
-        self.timeout = timeout if timeout is not None else DEFAULT_TIMEOUT
-        if token is not None and username is None:
-            username = TOKEN_USERNAME
+        self.timeout = as_timeout(timeout)
+        # GitHub checks only the token; a user name without one (as a registry entry, which
+        # never holds the token, gives back) is anonymous access, not an error
+        username = (username or TOKEN_USERNAME) if token else None
         auth = {"auth": (username, token)} if username else {}
         if sha is None:
             sha = _default_branch(f"{api}/repos/{org}/{repo}", self.timeout, auth)
@@ -67,6 +69,17 @@ class RunGithubFileSystem(GithubFileSystem):
                 f"No branch, tag or commit {sha or self.root!r} in the repository "
                 f"{self.org}/{self.repo} (or no such repository)"
             ) from None
+
+
+def as_timeout(timeout: float | Sequence[float] | None) -> float | tuple[float, float]:
+    """``timeout`` as requests takes it: seconds, or a ``(connect, read)`` tuple, also when
+    a saved config gives it back from JSON as a list."""
+    if timeout is None:
+        return DEFAULT_TIMEOUT
+    if isinstance(timeout, (int, float)):
+        return timeout
+    connect, read = timeout
+    return connect, read
 
 
 def _default_branch(repo_url: str, timeout: Any, auth: dict[str, Any]) -> str:

@@ -106,7 +106,18 @@ def test_a_published_run_can_be_named_in_the_local_registry(github, repo, tmp_pa
     assert (loaded.folder.system, loaded.path, loaded.result()) == ("github", "runs/train", 7)
     with pytest.raises(rh.ReadOnlySystemError, match="cannot write to github:runs/train"):
         published.save("renamed")
-    assert not rh.exists("renamed")
+    assert not rh.exists("renamed") and published.name == "train"
+
+
+def test_a_run_named_with_its_whole_data_config_loads_back_by_name(github, repo, tmp_path):
+    """The registry keeps ``timeout`` as a JSON list and ``username`` without its token."""
+    made = made_here(tmp_path, "tuned", "tuned", 3)
+    github.publish(made.path, org="acme", repo=repo, ref="main", at="runs/tuned")
+    config = {**github.data_config("acme", repo, "main"), "timeout": (3, 30), "username": "ci",
+              "token": "ghp_notARealToken0123456789"}
+    rh.run(path="runs/tuned", system="github", data_config=config).save()
+    loaded = rh.run("tuned")
+    assert (loaded.result(), loaded.stdout()) == (3, "tuned")
 
 
 def test_writes_are_refused_before_anything_is_written(github, repo, tmp_path, isolated):
