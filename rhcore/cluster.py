@@ -138,7 +138,7 @@ class Cluster(Resource):
                 folder.mkdir()  # a new Run's folder: made once, not found missing by each write
                 attempt = leases.next_attempt(folder)
             if attempt > 1:  # an earlier attempt's files must not pass for this one's
-                for stale in (layout.RESULT_FILE, ".cancel", ".heartbeat"):
+                for stale in (layout.RESULT_FILE, layout.WORKER_FILE, ".cancel", ".heartbeat"):
                     folder.remove(stale)
             if inputs is not None:
                 folder.write_bytes(layout.INPUTS_FILE, inputs)

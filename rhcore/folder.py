@@ -12,6 +12,7 @@ import contextlib
 import os
 import posixpath
 import secrets as _random
+import stat
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -161,8 +162,12 @@ class Folder:
         """``"file"``, ``"directory"`` or None (nothing there). fsspec's isfile/isdir
         answer False on any error; this asks for the entry and lets failures out."""
         with self._errors("check", path):
-            if self.is_local:  # a stat: nothing to swallow, and it is on every Run's path
-                return "directory" if os.path.isdir(path) else "file" if os.path.isfile(path) else None
+            if self.is_local:  # one stat: nothing to swallow, and it is on every Run's path
+                try:
+                    mode = os.stat(path).st_mode
+                except (FileNotFoundError, NotADirectoryError):
+                    return None
+                return "directory" if stat.S_ISDIR(mode) else "file" if stat.S_ISREG(mode) else None
             try:
                 return self.fs.info(path).get("type")
             except FileNotFoundError:

@@ -30,7 +30,7 @@ from rhcore.errors import ResourceNotFoundError, RunCancelledError, RunFailedErr
 from rhcore.folder import Folder
 from rhcore.registry import get_registry
 from rhcore.resources import Resource
-from rhcore.run import Run, _from_registry, read_run_config, worker_verdict
+from rhcore.run import Run, _from_registry, read_run_config, with_job_identity, worker_verdict
 from rhcore.status import RunStatus
 
 logger = logging.getLogger("rhcore")
@@ -240,7 +240,7 @@ class Function(Resource):
     def _exactly_once(self, folder: Folder, config: dict | None, args: tuple, kwargs: dict,
                       run_name: str, wait: bool) -> Any:
         def worker_alive(worker: dict) -> bool | None:
-            return worker_verdict(worker, self.system, folder)[0]
+            return worker_verdict(with_job_identity(folder, worker), self.system, folder)[0]
 
         while True:
             attempt = leases.try_acquire(folder, config, worker_alive)

@@ -20,6 +20,9 @@ from rhcore.errors import InvalidNameError
 CONFIG_FILE = "config_for_run.json"
 INPUTS_FILE = "inputs.pkl"
 RESULT_FILE = "result.pkl"
+WORKER_FILE = ".worker"
+"""The identity of the process executing a Run, for a job that records it there instead of
+republishing the Run's config as it starts (a Ray task; see :func:`rhcore.run.with_job_identity`)."""
 STDOUT_SUFFIX = ".out"
 STDERR_SUFFIX = ".err"
 LOCAL_RUN_DIR = "rh"

@@ -14,6 +14,7 @@ import functools
 import os
 import signal
 import socket
+import time
 from typing import Any
 
 Identity = dict[str, Any]
@@ -111,9 +112,8 @@ def kill_group(identity: Identity, sig: int = signal.SIGTERM) -> bool:
 def ticks_now() -> int:
     """Now, in the clock ticks since boot that process start times are counted in."""
     try:
-        with open("/proc/uptime") as f:
-            return int(float(f.read().split()[0]) * os.sysconf("SC_CLK_TCK"))
-    except OSError:
+        return int(time.clock_gettime(time.CLOCK_BOOTTIME) * os.sysconf("SC_CLK_TCK"))
+    except (AttributeError, OSError):  # no boot-time clock: not Linux
         return 0
 
 

@@ -40,7 +40,7 @@ class LogFile:
         self._closed = False
         if folder.is_local:
             self._spool_path = None
-            self._file = folder.fs.open(folder.join(name), "wb")
+            self._file = open(folder.join(name), "wb")  # noqa: SIM115  (closed by close())
         else:
             fd, self._spool_path = tempfile.mkstemp(prefix="rhcore-log-", suffix="-" + name)
             self._file = os.fdopen(fd, "wb")

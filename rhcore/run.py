@@ -339,8 +339,10 @@ class Run(Resource):
                 "(was its folder deleted?)"
             )
         self._apply(config)
-        if self.status is RunStatus.RUNNING and self.worker:
-            self._check_worker()
+        if self.status is RunStatus.RUNNING:
+            self.worker = with_job_identity(self.folder, self.worker or {}) or None
+            if self.worker:
+                self._check_worker()
         return self
 
     def _check_worker(self) -> None:
@@ -538,10 +540,24 @@ class Run(Resource):
 HEARTBEAT_STALE_SECONDS = 60.0
 
 
+def with_job_identity(folder: Folder, worker: dict) -> dict:
+    """``worker`` (a RUNNING Run's ``worker`` record) with its job's identity: a job that
+    does not republish the config as it starts writes it to :data:`layout.WORKER_FILE`
+    (a second atomic publish of the config costs more than the task itself on Ray)."""
+    if worker.get("job"):
+        return worker
+    try:
+        recorded = json.loads(folder.read_bytes(layout.WORKER_FILE))
+    except (FileNotFoundError, ValueError):  # not started, or being written
+        return worker
+    return {**worker, **recorded}
+
+
 def worker_verdict(
     worker: dict, cluster: Any, folder: Folder, started: str | None = None
 ) -> tuple[bool | None, str]:
     """Whether the processes behind a RUNNING Run are alive: (True/False/None, reason).
+    ``worker`` is the Run's record, with the job's identity (see :func:`with_job_identity`).
 
     The Run lives while its server or its job process does (a live server finishes a Run
     whose job died). Identities on this host are checked directly; on another host the

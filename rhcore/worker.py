@@ -72,15 +72,17 @@ def job_folder(job: dict[str, Any]) -> Folder | None:
     return Folder(spec["path"], spec["system"], spec.get("data_config")) if spec else None
 
 
-def execute(job: dict[str, Any], *, report_imports: bool = False) -> dict[str, Any]:
+def execute(
+    job: dict[str, Any], *, report_imports: bool = False, folder: Folder | None = None
+) -> dict[str, Any]:
     """Run ``job`` in this process and return its outcome (never raises).
 
     Output goes wherever this process's stdout/stderr go. For a function, the result is
     written into the Run's folder (when there is one) before the outcome says so. With
     ``report_imports``, the outcome lists the modules the job imported (a forking server
-    preloads them for the jobs after).
+    preloads them for the jobs after). ``folder``: the job's folder, when the caller has it.
     """
-    folder = job_folder(job)
+    folder = folder or job_folder(job)
     run = Run._at(folder, job["config"]) if folder is not None and job.get("config") else None
     modules_before = set(sys.modules) if report_imports else set()
     if run is not None:
@@ -242,7 +244,7 @@ def run_in_process(job: dict[str, Any], *, identity: dict[str, Any] | None = Non
         logs = (LogFile(folder, STREAM_FILES[0]), LogFile(folder, STREAM_FILES[1]))
         try:
             with _output_to(logs), _registry_of(job):
-                return execute(job)
+                return execute(job, folder=folder)
         finally:
             for log in logs:
                 log.close()
@@ -250,13 +252,14 @@ def run_in_process(job: dict[str, Any], *, identity: dict[str, Any] | None = Non
     if folder.has(CANCEL_MARKER):
         finish(folder, config, None, death="cancelled before it started")
         return {"ok": False, "cancelled": True, "error": "cancelled before it started"}
-    config["worker"] = {"job": liveness.identify(), **(identity or {})}
-    publish(folder, config)  # at once: this process is whom a cancel from elsewhere stops
+    config["worker"] = {**(config.get("worker") or {}), "job": liveness.identify(), **(identity or {})}
+    # at once: this process is whom a cancel from elsewhere stops, and whose death ends the Run
+    folder.write_bytes(layout.WORKER_FILE, json.dumps(config["worker"]).encode())
     logs = (LogFile(folder, config["stdout_file"]), LogFile(folder, config["stderr_file"]))
     started = liveness.ticks_now()
     try:
         with _output_to(logs), _registry_of(job):
-            outcome = execute(job)
+            outcome = execute(job, folder=folder)
         if outcome.get("traceback"):
             logs[1].write(outcome["traceback"].encode("utf-8", "backslashreplace"))
     finally:

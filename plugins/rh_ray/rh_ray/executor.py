@@ -22,7 +22,7 @@ from rhcore import layout, liveness, settings
 from rhcore.errors import RhcoreError
 from rhcore.executor import Executor
 from rhcore.folder import Folder
-from rhcore.run import read_run_config
+from rhcore.run import read_run_config, with_job_identity
 from rhcore.status import RunStatus
 from rhcore.worker import CANCEL_MARKER, STREAM_FILES, finish, job_folder, run_in_process
 
@@ -31,6 +31,10 @@ DEFAULT_SCHEDULING_TIMEOUT = 300.0
 
 
 TOTALS_MAX_AGE = 5.0
+"""Seconds the cluster's resource totals are reused before Ray is asked again."""
+
+PRUNE_SECONDS = 10.0
+"""How often the watcher forgets tasks that finished."""
 
 
 class UnschedulableError(RhcoreError, ValueError):
@@ -114,6 +118,7 @@ class RayExecutor(Executor):
         self._tasks: dict[str, tuple[ray.ObjectRef, float, dict]] = {}
         self._totals_cache: dict[str, float] = {}
         self._totals_at = -TOTALS_MAX_AGE
+        self._remotes: dict[str, Any] = {}
         self._lock = threading.Lock()
         self._connect()
         self._watcher = threading.Thread(target=self._watch, name="rhcore-ray-scheduling", daemon=True)
@@ -181,12 +186,21 @@ class RayExecutor(Executor):
         if stream and job.get("folder") is None:  # output to stream needs somewhere to go
             scratch = self.store().child(".streams").child(uuid.uuid4().hex)
             job["folder"] = self.worker_folder(scratch)
-        ref = _execute.options(**ray_options).remote(job)
+        ref = self._remote(ray_options).remote(job)
         handle = RayJobHandle(self, ref, job, stream, scratch)
         if job.get("config") is not None:
             with self._lock:
                 self._tasks[handle.folder.path] = (ref, time.monotonic() + timeout, job)
         return handle
+
+    def _remote(self, ray_options: dict[str, Any]) -> Any:
+        """The task with these options, made once per distinct options (Ray builds a new
+        wrapper class on every ``options`` call)."""
+        key = repr(sorted(ray_options.items()))
+        remote = self._remotes.get(key)
+        if remote is None:
+            remote = self._remotes[key] = _execute.options(**ray_options)
+        return remote
 
     # -- watching, settling, cancelling --
 
@@ -201,18 +215,23 @@ class RayExecutor(Executor):
         return current.get("status")
 
     def _watch(self) -> None:
-        """Forget finished tasks; fail Runs Ray could not place within their timeout."""
+        """Fail Runs Ray could not place within their timeout; forget finished tasks now
+        and then (asking Ray about every task costs, with thousands under way)."""
+        pruned = time.monotonic()
         while True:
             time.sleep(0.5)
+            now = time.monotonic()
             with self._lock:
-                tasks = dict(self._tasks)
-            if not tasks:
+                if now - pruned > PRUNE_SECONDS:
+                    watched, pruned = dict(self._tasks), now
+                else:
+                    watched = {path: task for path, task in self._tasks.items() if task[1] <= now}
+            if not watched or not ray.is_initialized():  # after ray.shutdown(): ray.wait would start Ray
                 continue
-            refs = [ref for ref, _, _ in tasks.values()]
+            refs = [ref for ref, _, _ in watched.values()]
             ready, _ = ray.wait(refs, num_returns=len(refs), timeout=0)
             ready_ids = {ref.hex() for ref in ready}
-            now = time.monotonic()
-            for path, (ref, deadline, job) in tasks.items():
+            for path, (ref, deadline, job) in watched.items():
                 if ref.hex() in ready_ids:
                     with self._lock:
                         self._tasks.pop(path, None)
@@ -222,7 +241,7 @@ class RayExecutor(Executor):
     def _fail_unplaced(self, path: str, ref: ray.ObjectRef, job: dict[str, Any]) -> None:
         folder = job_folder(job)
         config = read_run_config(folder)
-        if config is None or (config.get("worker") or {}).get("job"):
+        if config is None or with_job_identity(folder, config.get("worker") or {}).get("job"):
             return  # it started: the timeout only bounds the wait for a place
         ray.cancel(ref, force=True)
         self.settle(folder, config, "Ray could not place it within its scheduling timeout "
@@ -237,7 +256,7 @@ class RayExecutor(Executor):
         if RunStatus(config["status"]).is_final:
             return {"ok": False, "message": f"Run {config.get('name')!r} already ended ({config['status']})"}
         folder.write_bytes(CANCEL_MARKER, layout.now_iso().encode())
-        worker = (config.get("worker") or {}).get("job")
+        worker = with_job_identity(folder, config.get("worker") or {}).get("job")
         with self._lock:
             ref = self._tasks.get(folder.path, (None,))[0]
         if force and worker and liveness.alive(worker):
