@@ -7,9 +7,10 @@ import uuid
 
 import pytest
 
+import rhcore
 from rhcore import plugins
 from rhcore.folder import Folder
-from rhcore.testing import FilesystemContract
+from rhcore.testing import FilesystemContract, SystemPluginContract
 
 from . import memory_plugin
 
@@ -18,6 +19,17 @@ class TestFileSystemContract(FilesystemContract):
     @pytest.fixture
     def place(self, tmp_path):
         return Folder(str(tmp_path / "contract"), "file")
+
+
+class TestFilePlugin(SystemPluginContract):
+    system = "file"
+    protocols = ("file", "local")
+    distribution = "rhcore"
+    version = rhcore.__version__
+
+    @pytest.fixture
+    def place(self, tmp_path):
+        return Folder(str(tmp_path / "plugin"), "file")
 
 
 class TestNonLocalSystemContract(FilesystemContract):

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from rhcore.testing import SystemPluginContract
+
 README = (Path(__file__).parent.parent / "README.md").read_text()
 BLOCKS = re.findall(r"```(python|console)\n(.*?)```", README, re.S)
 
@@ -41,6 +43,7 @@ def test_plugin_examples_are_valid():
         if lang == "python" and ("@hookimpl" in code or "class Test" in code):
             exec(compile(code, "README.md", "exec"), namespace)
     assert "rhcore_register_systems" in namespace and "TestMyStore" in namespace
+    assert issubclass(namespace["TestMyStorePlugin"], SystemPluginContract)
 
 
 def test_quickstart_runs_on_a_fresh_home(tmp_path):

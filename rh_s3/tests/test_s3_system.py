@@ -4,8 +4,6 @@ behaviours rhcore relies on, checked against the real server."""
 from __future__ import annotations
 
 import copy
-import subprocess
-import sys
 
 import pytest
 import s3fs
@@ -15,40 +13,27 @@ import rhcore as rh
 from rhcore import layout
 from rhcore.folder import Folder
 from rhcore.plugins import get_plugins
+from rhcore.testing import SystemPluginContract
 
 
-def test_registered_through_its_entry_point():
-    pm = get_plugins()
-    assert pm.owner("systems", "s3") == "s3"
-    spec = pm.system("s3")
-    assert spec.protocols == ("s3", "s3a")
-    assert pm.system("s3a") is spec
-    assert spec.capabilities.atomic_write and spec.capabilities.exclusive_create
-    assert not spec.capabilities.local_paths and not spec.capabilities.atomic_rename
-    info = {i.name: i for i in pm.info()}
-    assert (info["s3"].distribution, info["s3"].version) == ("rh-s3", rh_s3.__version__)
+class TestS3Plugin(SystemPluginContract):
+    system = "s3"
+    protocols = ("s3", "s3a")
+    distribution = "rh-s3"
+    version = rh_s3.__version__
+    lazy_modules = ("s3fs", "botocore")
+
+    @pytest.fixture
+    def place(self, s3_bucket, s3_config):
+        return Folder(f"{s3_bucket}/runs/x", "s3", s3_config)
 
 
-def test_rh_plugins_lists_it():
-    done = subprocess.run(
-        [sys.executable, "-m", "rhcore.cli", "plugins"], capture_output=True, text=True, check=True
-    )
-    assert ["s3", "rh-s3", rh_s3.__version__, "systems:", "s3"] in [
-        line.split() for line in done.stdout.splitlines()
-    ]
-
-
-@pytest.mark.parametrize(
-    "form", ["{b}/runs/x", "/{b}/runs/x", "s3://{b}/runs/x", "s3a://{b}/runs/x", "{b}/runs/x/"]
-)
-def test_path_forms_name_the_same_folder(form, s3_bucket, s3_config):
-    with rh.run(name="x", system="s3", path=f"{s3_bucket}/runs/x", data_config=s3_config):
-        print("here")
-    folder = Folder(form.format(b=s3_bucket), "s3", s3_config)
-    assert folder.path == f"{s3_bucket}/runs/x"
-    assert (
-        rh.run(path=form.format(b=s3_bucket), system="s3", data_config=s3_config).stdout() == "here"
-    )
+def test_capabilities():
+    plugins = get_plugins()
+    assert plugins.owner("systems", "s3") == "s3"
+    capabilities = plugins.system("s3").capabilities
+    assert capabilities.atomic_write and capabilities.exclusive_create
+    assert not capabilities.local_paths and not capabilities.atomic_rename
 
 
 def test_no_default_place_asks_for_a_path(s3_config):

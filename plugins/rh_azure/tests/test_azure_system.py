@@ -3,9 +3,6 @@ behaviours rhcore relies on, checked against the real server."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 import rh_azure
 from rh_azure.filesystem import RunAzureBlobFileSystem
@@ -13,46 +10,25 @@ from rh_azure.filesystem import RunAzureBlobFileSystem
 import rhcore as rh
 from rhcore.folder import Folder
 from rhcore.plugins import get_plugins
+from rhcore.testing import SystemPluginContract
 
 
-def test_registered_through_its_entry_point():
-    pm = get_plugins()
-    spec = pm.system("azure")
-    assert spec.protocols == ("azure", "az", "abfs", "abfss")
-    assert pm.system("az") is spec and pm.system("abfs") is spec
-    assert spec.capabilities.atomic_write and spec.capabilities.exclusive_create
-    info = {i.name: i for i in pm.info()}
-    assert (info["azure"].distribution, info["azure"].version) == ("rh-azure", rh_azure.__version__)
+class TestAzurePlugin(SystemPluginContract):
+    system = "azure"
+    protocols = ("azure", "az", "abfs", "abfss")
+    distribution = "rh-azure"
+    version = rh_azure.__version__
+    lazy_modules = ("adlfs", "azure.storage.blob")
+
+    @pytest.fixture
+    def place(self, az_container, az_config):
+        return Folder(f"{az_container}/runs/x", "azure", az_config)
 
 
-def test_rh_plugins_lists_it():
-    done = subprocess.run(
-        [sys.executable, "-m", "rhcore.cli", "plugins"], capture_output=True, text=True, check=True
-    )
-    assert ["azure", "rh-azure", rh_azure.__version__, "systems:", "azure"] in [
-        line.split() for line in done.stdout.splitlines()
-    ]
-
-
-def test_loading_plugins_does_not_import_the_azure_sdk():
-    code = (
-        "import sys; from rhcore.plugins import get_plugins; "
-        "assert 'azure' in get_plugins().systems; print('adlfs' in sys.modules)"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.strip() == "False"
-
-
-@pytest.mark.parametrize(
-    "form", ["{c}/runs/x", "azure://{c}/runs/x", "az://{c}/runs/x", "abfs://{c}/runs/x", "{c}/runs/x/"]
-)
-def test_path_forms_name_the_same_folder(form, az_container, az_config):
-    with rh.run(name="x", system="azure", path=f"{az_container}/runs/x", data_config=az_config):
-        print("here")
-    folder = Folder(form.format(c=az_container), "azure", az_config)
-    assert folder.path == f"{az_container}/runs/x"
-    loaded = rh.run(path=form.format(c=az_container), system="azure", data_config=az_config)
-    assert loaded.stdout() == "here"
+def test_capabilities():
+    capabilities = get_plugins().system("azure").capabilities
+    assert capabilities.atomic_write and capabilities.exclusive_create
+    assert not capabilities.local_paths and not capabilities.read_only
 
 
 def test_another_processs_writes_are_seen_at_once(az_container, az_config):

@@ -3,9 +3,6 @@ behaviours rhcore relies on, checked against the real server."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 import rh_gs
 from rh_gs.filesystem import ATTEMPTS, RunGCSFileSystem
@@ -13,45 +10,25 @@ from rh_gs.filesystem import ATTEMPTS, RunGCSFileSystem
 import rhcore as rh
 from rhcore.folder import Folder
 from rhcore.plugins import get_plugins
+from rhcore.testing import SystemPluginContract
 
 
-def test_registered_through_its_entry_point():
-    pm = get_plugins()
-    spec = pm.system("gs")
-    assert spec.protocols == ("gs", "gcs")
-    assert pm.system("gcs") is spec
-    assert spec.capabilities.atomic_write and spec.capabilities.exclusive_create
-    assert not spec.capabilities.local_paths and not spec.capabilities.read_only
-    info = {i.name: i for i in pm.info()}
-    assert (info["gs"].distribution, info["gs"].version) == ("rh-gs", rh_gs.__version__)
+class TestGSPlugin(SystemPluginContract):
+    system = "gs"
+    protocols = ("gs", "gcs")
+    distribution = "rh-gs"
+    version = rh_gs.__version__
+    lazy_modules = ("gcsfs",)  # gcsfs and the Google libraries take seconds to import
+
+    @pytest.fixture
+    def place(self, gs_bucket, gs_config):
+        return Folder(f"{gs_bucket}/runs/x", "gs", gs_config)
 
 
-def test_rh_plugins_lists_it():
-    done = subprocess.run(
-        [sys.executable, "-m", "rhcore.cli", "plugins"], capture_output=True, text=True, check=True
-    )
-    assert ["gs", "rh-gs", rh_gs.__version__, "systems:", "gs"] in [
-        line.split() for line in done.stdout.splitlines()
-    ]
-
-
-def test_loading_plugins_does_not_import_gcsfs():
-    """gcsfs and the Google libraries take seconds to import: only a gs filesystem does."""
-    code = (
-        "import sys, rhcore as rh; from rhcore.plugins import get_plugins; "
-        "assert 'gs' in get_plugins().systems; print('gcsfs' in sys.modules)"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.strip() == "False"
-
-
-@pytest.mark.parametrize("form", ["{b}/runs/x", "gs://{b}/runs/x", "gcs://{b}/runs/x", "{b}/runs/x/"])
-def test_path_forms_name_the_same_folder(form, gs_bucket, gs_config):
-    with rh.run(name="x", system="gs", path=f"{gs_bucket}/runs/x", data_config=gs_config):
-        print("here")
-    folder = Folder(form.format(b=gs_bucket), "gs", gs_config)
-    assert folder.path == f"{gs_bucket}/runs/x"
-    assert rh.run(path=form.format(b=gs_bucket), system="gs", data_config=gs_config).stdout() == "here"
+def test_capabilities():
+    capabilities = get_plugins().system("gs").capabilities
+    assert capabilities.atomic_write and capabilities.exclusive_create
+    assert not capabilities.local_paths and not capabilities.read_only
 
 
 def test_the_stable_json_api_filesystem_with_rhcores_defaults(gs_config):
