@@ -10,6 +10,7 @@ import pytest
 import rhcore
 from rhcore import plugins
 from rhcore.folder import Folder
+from rhcore.plugins import Capabilities
 from rhcore.testing import FilesystemContract, SystemPluginContract
 
 from . import memory_plugin
@@ -26,6 +27,7 @@ class TestFilePlugin(SystemPluginContract):
     protocols = ("file", "local")
     distribution = "rhcore"
     version = rhcore.__version__
+    capabilities = Capabilities(atomic_rename=True, exclusive_create=True, local_paths=True, posix_paths=True)
 
     @pytest.fixture
     def place(self, tmp_path):

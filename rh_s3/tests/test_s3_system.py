@@ -12,7 +12,7 @@ import rh_s3
 import rhcore as rh
 from rhcore import layout
 from rhcore.folder import Folder
-from rhcore.plugins import get_plugins
+from rhcore.plugins import Capabilities
 from rhcore.testing import SystemPluginContract
 
 
@@ -22,18 +22,11 @@ class TestS3Plugin(SystemPluginContract):
     distribution = "rh-s3"
     version = rh_s3.__version__
     lazy_modules = ("s3fs", "botocore")
+    capabilities = Capabilities(atomic_write=True, exclusive_create=True)
 
     @pytest.fixture
     def place(self, s3_bucket, s3_config):
         return Folder(f"{s3_bucket}/runs/x", "s3", s3_config)
-
-
-def test_capabilities():
-    plugins = get_plugins()
-    assert plugins.owner("systems", "s3") == "s3"
-    capabilities = plugins.system("s3").capabilities
-    assert capabilities.atomic_write and capabilities.exclusive_create
-    assert not capabilities.local_paths and not capabilities.atomic_rename
 
 
 def test_no_default_place_asks_for_a_path(s3_config):

@@ -10,6 +10,7 @@ for :class:`~rhcore.testing.FilesystemContract`)::
         distribution = "rh-s3"
         version = rh_s3.__version__
         lazy_modules = ("s3fs",)
+        capabilities = Capabilities(atomic_write=True, exclusive_create=True)
 
         @pytest.fixture
         def place(self, s3_bucket, s3_config):
@@ -24,7 +25,7 @@ import sys
 import pytest
 
 from rhcore.folder import Folder
-from rhcore.plugins import get_plugins
+from rhcore.plugins import Capabilities, get_plugins
 
 
 class SystemPluginContract:
@@ -39,6 +40,8 @@ class SystemPluginContract:
     version: str
     lazy_modules: tuple[str, ...] = ()
     """Modules that loading the plugins must leave unimported (the storage library)."""
+    capabilities: Capabilities | None = None
+    """The capabilities the system must declare, all of them (None: not checked)."""
 
     @pytest.fixture
     def place(self) -> Folder:  # pragma: no cover - provided by the plugin's subclass
@@ -51,6 +54,8 @@ class SystemPluginContract:
         assert all(plugins.system(protocol) is spec for protocol in self.protocols)
         info = {i.name: i for i in plugins.info()}[plugins.owner("systems", self.system)]
         assert (info.distribution, info.version) == (self.distribution, self.version)
+        if self.capabilities is not None:
+            assert spec.capabilities == self.capabilities
 
     def test_rh_plugins_lists_it(self) -> None:
         done = subprocess.run(
@@ -64,7 +69,7 @@ class SystemPluginContract:
 
     def test_loading_plugins_leaves_its_library_unimported(self) -> None:
         code = (
-            "import sys; from rhcore.plugins import get_plugins; "
+            "import sys; from rhcore.plugins import Capabilities, get_plugins; "
             f"assert {self.system!r} in get_plugins().systems; "
             f"print([m for m in {list(self.lazy_modules)!r} if m in sys.modules])"
         )

@@ -9,7 +9,7 @@ from rh_azure.filesystem import RunAzureBlobFileSystem
 
 import rhcore as rh
 from rhcore.folder import Folder
-from rhcore.plugins import get_plugins
+from rhcore.plugins import Capabilities
 from rhcore.testing import SystemPluginContract
 
 
@@ -19,16 +19,11 @@ class TestAzurePlugin(SystemPluginContract):
     distribution = "rh-azure"
     version = rh_azure.__version__
     lazy_modules = ("adlfs", "azure.storage.blob")
+    capabilities = Capabilities(atomic_write=True, exclusive_create=True)
 
     @pytest.fixture
     def place(self, az_container, az_config):
         return Folder(f"{az_container}/runs/x", "azure", az_config)
-
-
-def test_capabilities():
-    capabilities = get_plugins().system("azure").capabilities
-    assert capabilities.atomic_write and capabilities.exclusive_create
-    assert not capabilities.local_paths and not capabilities.read_only
 
 
 def test_another_processs_writes_are_seen_at_once(az_container, az_config):

@@ -14,7 +14,7 @@ from rh_github.fake_github import INLINE_LIMIT
 import rhcore as rh
 from rhcore import layout
 from rhcore.folder import Folder
-from rhcore.plugins import get_plugins
+from rhcore.plugins import Capabilities
 from rhcore.testing import SystemPluginContract
 
 
@@ -40,17 +40,13 @@ class TestGithubPlugin(SystemPluginContract):
     distribution = "rh-github"
     version = rh_github.__version__
     lazy_modules = ("fsspec.implementations.github", "requests")
+    capabilities = Capabilities(read_only=True, exclusive_create=False)
 
     @pytest.fixture
     def place(self, github, repo, tmp_path):
         made = made_here(tmp_path, "x", "x", 1)
         github.publish(made.path, org="acme", repo=repo, ref="main", at="runs/x")
         return Folder("runs/x", "github", github.data_config("acme", repo, "main"))
-
-
-def test_registered_read_only():
-    spec = get_plugins().system("github")
-    assert spec.capabilities.read_only and not spec.capabilities.exclusive_create
 
 
 def test_a_published_run_reads_back_whole(github, repo, tmp_path):

@@ -9,7 +9,7 @@ from rh_gs.filesystem import ATTEMPTS, RunGCSFileSystem
 
 import rhcore as rh
 from rhcore.folder import Folder
-from rhcore.plugins import get_plugins
+from rhcore.plugins import Capabilities
 from rhcore.testing import SystemPluginContract
 
 
@@ -19,16 +19,11 @@ class TestGSPlugin(SystemPluginContract):
     distribution = "rh-gs"
     version = rh_gs.__version__
     lazy_modules = ("gcsfs",)  # gcsfs and the Google libraries take seconds to import
+    capabilities = Capabilities(atomic_write=True, exclusive_create=True)
 
     @pytest.fixture
     def place(self, gs_bucket, gs_config):
         return Folder(f"{gs_bucket}/runs/x", "gs", gs_config)
-
-
-def test_capabilities():
-    capabilities = get_plugins().system("gs").capabilities
-    assert capabilities.atomic_write and capabilities.exclusive_create
-    assert not capabilities.local_paths and not capabilities.read_only
 
 
 def test_the_stable_json_api_filesystem_with_rhcores_defaults(gs_config):
