@@ -40,6 +40,7 @@ import cloudpickle
 
 from rhcore import context, layout, liveness, settings
 from rhcore.folder import Folder
+from rhcore.heartbeat import HEARTBEAT_SECONDS, beat, beating
 from rhcore.logfiles import LogFile, sync_interval
 from rhcore.protocol import PROTOCOL_VERSION, FrameBuffer, encode
 from rhcore.remote import pack_exception
@@ -55,12 +56,10 @@ IDENTITY_DELAY = 0.05
 """A job's process is named in its Run's config once it has run this long (seconds): a
 short job ends first, which saves every short Run one publish of its config. Until then
 the Run names the server, which answers for it."""
-HEARTBEAT_SECONDS = 10.0
 CANCEL_GRACE_SECONDS = 5.0
 CANCEL_MARKER = ".cancel"
 STREAM_FILES = ("stdout", "stderr")
 """Where :func:`run_in_process` writes a Run-less job's output for its caller to stream."""
-HEARTBEAT_FILE = ".heartbeat"
 
 
 # -- the job ---------------------------------------------------------------------------
@@ -258,7 +257,7 @@ def run_in_process(job: dict[str, Any], *, identity: dict[str, Any] | None = Non
     logs = (LogFile(folder, config["stdout_file"]), LogFile(folder, config["stderr_file"]))
     started = liveness.ticks_now()
     try:
-        with _output_to(logs), _registry_of(job):
+        with _output_to(logs), _registry_of(job), beating(folder):
             outcome = execute(job, folder=folder)
         if outcome.get("traceback"):
             logs[1].write(outcome["traceback"].encode("utf-8", "backslashreplace"))
@@ -708,7 +707,7 @@ class Server:
             for job in self.running.values():
                 if job.folder is not None:
                     try:
-                        job.folder.write_bytes(HEARTBEAT_FILE, layout.now_iso().encode())
+                        beat(job.folder)
                     except Exception:
                         pass
 
