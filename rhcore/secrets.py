@@ -101,15 +101,17 @@ def environment_secrets() -> list[str]:
     """The values of environment variables named like secrets (``AWS_SECRET_ACCESS_KEY``,
     ``AZURE_STORAGE_CONNECTION_STRING``, ``GITHUB_TOKEN``, …): storage libraries read their
     credentials there, and may quote them in an error."""
-    names = {name: value for name, value in os.environ.items() if len(value) >= MIN_ENVIRONMENT_SECRET}
-    return secret_values({name: value for name, value in names.items() if is_secret_key(name)})
+    return secret_values({
+        name: value for name, value in os.environ.items()
+        if len(value) >= MIN_ENVIRONMENT_SECRET and is_secret_key(name)
+    })
 
 
 def scrub(text: str, *configs: Mapping[str, Any] | None) -> str:
     """``text`` with every secret value of ``configs`` and of the environment, and the
     access-granting parts of signed URLs, replaced by ``***``."""
-    values = [value for config in configs for value in secret_values(config)]
-    for value in sorted(set(values + environment_secrets()), key=len, reverse=True):
+    values = {value for config in configs for value in secret_values(config)}
+    for value in sorted(values.union(environment_secrets()), key=len, reverse=True):
         if len(value) >= 4:
             text = text.replace(value, REDACTED)
     return _SIGNED_URL_PART.sub(rf"\1{REDACTED}", text)
