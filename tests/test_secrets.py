@@ -44,18 +44,28 @@ class LeakyFileSystem(MemoryFileSystem):
     """A backend whose errors quote the credential it was given, as some SDKs do."""
 
     protocol = "leaky"
+    failure: type[Exception] = OSError
 
     def __init__(self, password=None, **kwargs):
         super().__init__(**kwargs)
         self.password = password
 
     def pipe_file(self, path, value, **kwargs):
-        raise OSError(f"login refused for password {self.password!r}")
+        raise self.failure(f"login refused for password {self.password!r}")
+
+
+class CrashingFileSystem(LeakyFileSystem):
+    """The same, reporting its failures as RuntimeErrors, as adlfs does for failed uploads."""
+
+    protocol = "crashing"
+    failure = RuntimeError
 
 
 @hookimpl
 def rhcore_register_systems(register):
-    register(SystemSpec("leaky", protocols=("leaky",), factory=lambda cfg: LeakyFileSystem(**cfg)))
+    for filesystem in (LeakyFileSystem, CrashingFileSystem):
+        register(SystemSpec(filesystem.protocol, protocols=(filesystem.protocol,),
+                            factory=lambda cfg, filesystem=filesystem: filesystem(**cfg)))
 
 
 @pytest.fixture
@@ -106,36 +116,10 @@ def test_the_access_granting_parts_of_signed_urls_are_scrubbed():
     assert "https://acct.blob.example/c/b?sv=2024&se=2030&sig=***" in text and "&x=1" in text
 
 
-class CrashingFileSystem(MemoryFileSystem):
-    """A backend that reports failures as RuntimeErrors quoting its credential, as adlfs
-    does for failed uploads."""
-
-    protocol = "crashing"
-
-    def __init__(self, token=None, **kwargs):
-        super().__init__(**kwargs)
-        self.token = token
-
-    def pipe_file(self, path, value, **kwargs):
-        raise RuntimeError(f"upload failed with token {self.token}")
-
-
-@hookimpl(specname="rhcore_register_systems")
-def register_crashing(register):
-    register(SystemSpec("crashing", protocols=("crashing",), factory=lambda cfg: CrashingFileSystem(**cfg)))
-
-
-def test_a_backends_runtime_error_is_a_located_storage_error_without_the_secret():
-    import types
-
-    plugin = types.SimpleNamespace(rhcore_register_systems=register_crashing)
-    plugins.register(plugin, "crashing")
-    try:
-        folder = Folder("bucket/run", "crashing", {"token": PASSWORD})
-        with pytest.raises(StorageError) as excinfo:
-            folder.write_bytes("result.pkl", b"x")
-    finally:
-        plugins.unregister("crashing")
+def test_a_backends_runtime_error_is_a_located_storage_error_without_the_secret(leaky):
+    folder = Folder("bucket/run", "crashing", {"password": PASSWORD})
+    with pytest.raises(StorageError) as excinfo:
+        folder.write_bytes("result.pkl", b"x")
     message = str(excinfo.value)
-    assert "crashing:" in message and "RuntimeError: upload failed" in message
+    assert "crashing:" in message and "RuntimeError: login refused" in message
     assert PASSWORD not in message
