@@ -35,6 +35,16 @@ def test_a_path_that_holds_no_run(github, tmp_path):
         rh.run(path="docs", system="github", data_config=config)
 
 
+def test_a_missing_run_is_an_error_not_a_new_run(github, tmp_path):
+    """A new Run could never be written there: loading a path without one says so."""
+    with rh.run(name="train", path=str(tmp_path / "train")) as made:
+        print("published")
+    github.publish(made.path, org="acme", repo="missing", ref="main", at="runs/train")
+    config = github.data_config("acme", "missing", "main")
+    with pytest.raises(rh.RunNotFoundError, match=r"No Run at github:runs/absent.*read-only"):
+        rh.run(path="runs/absent", system="github", data_config=config)
+
+
 def test_an_unreachable_api_fails_within_seconds():
     config = {"org": "acme", "repo": "models", "sha": "main", "api_url": f"http://127.0.0.1:{free_port()}"}
     start = time.monotonic()
