@@ -27,7 +27,6 @@ from rhcore.errors import (
     WorkerDiedError,
 )
 from rhcore.folder import Folder
-from rhcore.heartbeat import HEARTBEAT_FILE
 from rhcore.plugins import get_plugins
 from rhcore.protocol import JobHandle
 from rhcore.registry import get_registry
@@ -139,7 +138,8 @@ class Cluster(Resource):
                 folder.mkdir()  # a new Run's folder: made once, not found missing by each write
                 attempt = leases.next_attempt(folder)
             if attempt > 1:  # an earlier attempt's files must not pass for this one's
-                for stale in (layout.RESULT_FILE, layout.WORKER_FILE, ".cancel", HEARTBEAT_FILE):
+                for stale in (layout.RESULT_FILE, layout.WORKER_FILE, layout.CANCEL_MARKER,
+                              layout.HEARTBEAT_FILE):
                     folder.remove(stale)
             if inputs is not None:
                 folder.write_bytes(layout.INPUTS_FILE, inputs)

@@ -21,14 +21,13 @@ from rhcore import layout
 if TYPE_CHECKING:
     from rhcore.folder import Folder
 
-HEARTBEAT_FILE = ".heartbeat"
 HEARTBEAT_SECONDS = 10.0
 """Seconds between two beats of a running Run."""
 
 
 def beat(folder: Folder) -> None:
     """Record in ``folder`` that its Run's worker is alive now."""
-    folder.write_bytes(HEARTBEAT_FILE, layout.now_iso().encode())
+    folder.write_bytes(layout.HEARTBEAT_FILE, layout.now_iso().encode())
 
 
 class _Beater:

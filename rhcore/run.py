@@ -28,7 +28,6 @@ from rhcore.errors import (
     RunNotFoundError,
 )
 from rhcore.folder import Folder
-from rhcore.heartbeat import HEARTBEAT_FILE
 from rhcore.plugins import get_plugins
 from rhcore.progress import copy_progress
 from rhcore.registry import get_registry
@@ -584,7 +583,7 @@ def worker_verdict(
     if identities and all(v is False for v in verdicts):
         return False, liveness.death_reason(worker.get("job") or worker.get("server"))
     try:
-        beat = layout.parse_iso(folder.read_bytes(HEARTBEAT_FILE).decode())
+        beat = layout.parse_iso(folder.read_bytes(layout.HEARTBEAT_FILE).decode())
     except (FileNotFoundError, ValueError):
         if not started:
             return None, ""

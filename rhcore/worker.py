@@ -57,7 +57,7 @@ IDENTITY_DELAY = 0.05
 short job ends first, which saves every short Run one publish of its config. Until then
 the Run names the server, which answers for it."""
 CANCEL_GRACE_SECONDS = 5.0
-CANCEL_MARKER = ".cancel"
+CANCEL_MARKER = layout.CANCEL_MARKER
 STREAM_FILES = ("stdout", "stderr")
 """Where :func:`run_in_process` writes a Run-less job's output for its caller to stream."""
 

@@ -46,10 +46,10 @@ def test_beating_writes_only_for_runs_that_last(tmp_path, monkeypatch):
         pass
     with heartbeat.beating(long):
         deadline = time.monotonic() + 5
-        while not long.has(heartbeat.HEARTBEAT_FILE) and time.monotonic() < deadline:
+        while not long.has(layout.HEARTBEAT_FILE) and time.monotonic() < deadline:
             time.sleep(0.05)
-    assert long.has(heartbeat.HEARTBEAT_FILE) and not short.has(heartbeat.HEARTBEAT_FILE)
-    first = long.read_bytes(heartbeat.HEARTBEAT_FILE)
+    assert long.has(layout.HEARTBEAT_FILE) and not short.has(layout.HEARTBEAT_FILE)
+    first = long.read_bytes(layout.HEARTBEAT_FILE)
     time.sleep(1.5)
-    assert long.read_bytes(heartbeat.HEARTBEAT_FILE) == first  # stops with the block
+    assert long.read_bytes(layout.HEARTBEAT_FILE) == first  # stops with the block
 
