@@ -4,13 +4,17 @@ close to the system calls they stand for.
 A context-manager Run is a handful of small file operations; with the stock
 ``LocalFileSystem`` the path handling around each one cost more than the operation itself.
 The overrides below keep fsspec's interface and semantics and only skip work: absolute
-POSIX paths need no normalising, whole-file reads and writes need no file wrapper, and a
-file-to-file move is ``os.replace`` (atomic, and replaces the target).
+POSIX paths need no normalising, whole-file reads and writes are a descriptor's system
+calls without a Python file object around them, and a file-to-file move is an atomic
+replace of the target (see :func:`replace`).
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
+import stat
+import sys
 from typing import Any
 
 from fsspec.implementations.local import LocalFileSystem
@@ -34,20 +38,74 @@ class RunFileSystem(LocalFileSystem):
 
     def cat_file(self, path: str, start: int | None = None, end: int | None = None, **kwargs: Any) -> bytes:
         if start is None and end is None:
-            with open(self._strip_protocol(path), "rb") as f:
-                return f.read()
+            with open(self._strip_protocol(path), "rb", buffering=0) as f:
+                return f.readall()
         return super().cat_file(path, start=start, end=end, **kwargs)
 
     def pipe_file(self, path: str, value: bytes, mode: str = "overwrite", **kwargs: Any) -> None:
-        with open(self._strip_protocol(path), "xb" if mode == "create" else "wb") as f:
-            f.write(value)
+        flags = _CREATE if mode == "create" else _OVERWRITE
+        fd = os.open(self._strip_protocol(path), flags, 0o666)
+        try:
+            view = memoryview(value).cast("B")
+            while view:
+                view = view[os.write(fd, view):]
+        finally:
+            os.close(fd)
 
     def mv(self, path1: str, path2: str, recursive: bool = True, **kwargs: Any) -> None:
         source, target = self._strip_protocol(path1), self._strip_protocol(path2)
         if os.path.isfile(source):
             try:
-                os.replace(source, target)
+                replace(source, target)
                 return
             except IsADirectoryError:  # into a folder: fsspec's semantics below
                 pass
         super().mv(source, target, recursive=recursive, **kwargs)
+
+
+_OVERWRITE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def _load_renameat2() -> Any:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        function = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):  # a C library older than glibc 2.28
+        return None
+    function.argtypes = (ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint)
+    return function
+
+
+_renameat2 = _load_renameat2()
+
+
+def replace(source: str, target: str) -> None:
+    """Move file ``source`` over ``target`` atomically: readers of ``target`` see the old
+    or the new file, never neither.
+
+    On Linux an existing file at ``target`` is exchanged with the source, then the old
+    file (now at ``source``) is deleted. A plain rename over an existing file makes ext4
+    write the new file's data out at once (its ``auto_da_alloc`` safeguard); a Run's final
+    config replaces its RUNNING one, so on every Run that write cost more than the rest of
+    its recording. Anywhere else (no file there yet, a file system that cannot exchange)
+    this is ``os.replace``.
+    """
+    if _renameat2 is not None and _is_file(target) and _exchange(source, target):
+        os.unlink(source)
+        return
+    os.replace(source, target)
+
+
+def _exchange(source: str, target: str) -> bool:
+    return _renameat2(_AT_FDCWD, os.fsencode(source), _AT_FDCWD, os.fsencode(target), _RENAME_EXCHANGE) == 0
+
+
+def _is_file(path: str) -> bool:
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False

@@ -13,7 +13,7 @@ import os
 import posixpath
 import secrets as _random
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -27,6 +27,10 @@ if TYPE_CHECKING:
     from rhcore.plugins import SystemSpec
 
 COPY_CHUNK = 8 * 1024 * 1024
+
+
+def _plain_name(part: str) -> bool:
+    return bool(part) and "/" not in part and part not in (".", "..")
 
 
 def normalize_path(path: str, spec: SystemSpec) -> str:
@@ -90,7 +94,20 @@ class Folder:
 
     def child(self, *parts: str) -> Folder:
         """A sub-folder on the same system."""
-        return Folder(self.join(*parts), self.system, self.data_config)
+        if not all(_plain_name(part) for part in parts):
+            return Folder(self.join(*parts), self.system, self.data_config)
+        return Folder.normalised(self.join(*parts), self.system, self.data_config, self._fs)
+
+    @classmethod
+    def normalised(cls, path: str, system: str, data_config: dict | None = None, fs: Any = None) -> Folder:
+        """The folder at ``path``, already in its system's canonical form (a folder's
+        ``path``, sent to a worker): made without normalising it again, which costs more
+        than most of a Run's file operations."""
+        folder = object.__new__(cls)
+        for field, value in (("path", path), ("system", system), ("data_config", dict(data_config or {})),
+                             ("_fs", fs)):
+            object.__setattr__(folder, field, value)  # attrs' per-field setattr hooks cost here
+        return folder
 
     # -- the folder itself -----------------------------------------------------------
 
@@ -362,43 +379,54 @@ class Folder:
                 f"The system {self.system!r} is read-only: cannot write to {self.system}:{self.path}"
             )
 
-    @contextlib.contextmanager
-    def _errors(self, action: str, path: str) -> Iterator[None]:
+    def _errors(self, action: str, path: str) -> contextlib.AbstractContextManager[None]:
         """Let expected errors through; turn a backend's failure into a StorageError that
         names the system and path and carries no secret."""
-        where = f"{self.system}:{path}"
-        try:
-            yield
-        except StorageError as exc:  # a plugin's, or ours: keep its type, add the place if missing
+        return _StorageFailures(self, action, path)
+
+
+class _StorageFailures:
+    """:meth:`Folder._errors`: a plain class, entered several times on every Run's path."""
+
+    __slots__ = ("action", "folder", "path")
+
+    def __init__(self, folder: Folder, action: str, path: str):
+        self.folder, self.action, self.path = folder, action, path
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type: type | None, exc: BaseException | None, tb: Any) -> bool:
+        if exc is None:
+            return False
+        replacement = self._located(exc)
+        if replacement is None:
+            return False  # let the original through
+        raise replacement from None
+
+    def _located(self, exc: BaseException) -> BaseException | None:
+        where = f"{self.folder.system}:{self.path}"
+        action = f"Cannot {self.action} {where}"
+        if isinstance(exc, StorageError):  # a plugin's, or ours: keep its type, add the place if missing
             if exc.place is not None or where in str(exc):  # already says where (a copy's other end)
-                raise
+                return None
             try:
-                located = type(exc)(f"Cannot {action} {where}: {exc}")
+                return _at(type(exc)(f"{action}: {exc}"), where)
             except TypeError:
-                raise exc from None
-            raise _at(located, where) from None
-        except RhcoreError:
-            raise
-        except FileNotFoundError as exc:
-            raise _at(StorageNotFoundError(
-                f"Cannot {action} {where}: {scrub(str(exc), self.data_config)}"
-            ), where) from None
-        except (FileExistsError, IsADirectoryError, NotADirectoryError):
-            raise
-        except PermissionError as exc:
-            raise _at(StorageError(
-                f"Cannot {action} {where}: permission denied ({scrub(str(exc), self.data_config)})"
-            ), where) from None
-        except OSError as exc:
-            raise _at(StorageError(
-                f"Cannot {action} {where}: {scrub(str(exc), self.data_config)}"
-            ), where) from None
-        except _NOT_STORAGE_FAILURES:
-            raise
-        except Exception as exc:  # the backend's own exceptions, RuntimeErrors of some
-            raise _at(StorageError(
-                f"Cannot {action} {where}: {type(exc).__name__}: {scrub(str(exc), self.data_config)}"
-            ), where) from None
+                return None
+        if isinstance(exc, (RhcoreError, FileExistsError, IsADirectoryError, NotADirectoryError)):
+            return None
+        detail = scrub(str(exc), self.folder.data_config)
+        if isinstance(exc, FileNotFoundError):
+            return _at(StorageNotFoundError(f"{action}: {detail}"), where)
+        if isinstance(exc, PermissionError):
+            return _at(StorageError(f"{action}: permission denied ({detail})"), where)
+        if isinstance(exc, OSError):
+            return _at(StorageError(f"{action}: {detail}"), where)
+        if isinstance(exc, _NOT_STORAGE_FAILURES) or not isinstance(exc, Exception):
+            return None
+        # the backend's own exceptions, RuntimeErrors of some
+        return _at(StorageError(f"{action}: {type(exc).__name__}: {detail}"), where)
 
 
 _NOT_STORAGE_FAILURES = (ValueError, TypeError, AttributeError, NameError, AssertionError,

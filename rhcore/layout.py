@@ -9,6 +9,7 @@ as tests do — gets folders under the new ones.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import os
 import secrets
 import threading
@@ -39,12 +40,18 @@ the suffixes and temporary names rhcore adds."""
 
 def rh_home() -> Path:
     """``~/.rh``: per-user state (cluster run folders, the default registry)."""
-    return Path(os.path.expanduser("~")) / ".rh"
+    return _under_home(os.path.expanduser("~"))
+
+
+@functools.lru_cache(maxsize=16)
+def _under_home(home: str, *parts: str) -> Path:
+    """``<home>/.rh/<parts>``, built once per home (every Run sent to a cluster asks)."""
+    return Path(home, ".rh", *parts)
 
 
 def cluster_logs_dir() -> Path:
     """Where a cluster keeps the folders of the Runs it executes: ``~/.rh/logs``."""
-    return rh_home() / "logs"
+    return _under_home(os.path.expanduser("~"), "logs")
 
 
 def local_runs_dir() -> Path:
@@ -54,7 +61,7 @@ def local_runs_dir() -> Path:
 
 def default_registry_path() -> Path:
     """The registry folder used when ``RHCORE_REGISTRY`` is not set: ``~/.rh/registry``."""
-    return rh_home() / "registry"
+    return _under_home(os.path.expanduser("~"), "registry")
 
 
 def stdout_file(name: str) -> str:

@@ -68,7 +68,11 @@ STREAM_FILES = ("stdout", "stderr")
 def job_folder(job: dict[str, Any]) -> Folder | None:
     """The Run folder a job records into (None for a call without a run name)."""
     spec = job.get("folder")
-    return Folder(spec["path"], spec["system"], spec.get("data_config")) if spec else None
+    if not spec:
+        return None
+    if spec["path"].startswith("/"):  # as the caller's Folder held it: no normalising again
+        return Folder.normalised(spec["path"], spec["system"], spec.get("data_config"))
+    return Folder(spec["path"], spec["system"], spec.get("data_config"))
 
 
 def execute(
@@ -295,8 +299,7 @@ def _output_to(logs: tuple[LogFile, LogFile]) -> Iterator[None]:
     saved = (os.dup(1), os.dup(2), sys.stdout, sys.stderr)
     os.dup2(logs[0].fileno(), 1)
     os.dup2(logs[1].fileno(), 2)
-    sys.stdout = _text_stream(1)
-    sys.stderr = _text_stream(2)
+    sys.stdout, sys.stderr = _job_streams()
     try:
         yield
     finally:
@@ -385,6 +388,17 @@ def _text_stream(fd: int) -> io.TextIOWrapper:
     return io.TextIOWrapper(
         io.FileIO(fd, "w", closefd=False), encoding="utf-8", errors="backslashreplace", line_buffering=True
     )
+
+
+_streams: list[io.TextIOWrapper] = []
+
+
+def _job_streams() -> tuple[io.TextIOWrapper, io.TextIOWrapper]:
+    """Text streams on descriptors 1 and 2 for a job's ``sys.stdout``/``sys.stderr``, made
+    once per process (the descriptors are repointed, not the streams) unless a job closed them."""
+    if not _streams or any(stream.closed for stream in _streams):
+        _streams[:] = [_text_stream(1), _text_stream(2)]
+    return _streams[0], _streams[1]
 
 
 # -- the server ---------------------------------------------------------------------------

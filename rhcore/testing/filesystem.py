@@ -107,7 +107,7 @@ class FilesystemContract:
         folder = fresh(place)
         for i in range(3):
             folder.publish(layout.CONFIG_FILE, b'{"status": "RUNNING", "i": %d}' % i)
-        assert folder.files() == [layout.CONFIG_FILE]
+        assert folder.files(hidden=True) == [layout.CONFIG_FILE]
 
     # -- exclusive create --------------------------------------------------------------
 

@@ -7,6 +7,7 @@ the local cluster, via :func:`rhcore.worker.run_in_process`.
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import socket
@@ -54,13 +55,17 @@ class RayJobHandle:
     def __init__(self, executor: RayExecutor, ref: ray.ObjectRef, job: dict[str, Any], stream: bool,
                  scratch: Folder | None = None):
         self.executor, self.ref, self.stream = executor, ref, stream
-        self.id = ref.hex()
         self.pid: int | None = None
-        self.folder = job_folder(job)
-        self.config = job.get("config")
-        self.scratch = scratch
-        names = (self.config["stdout_file"], self.config["stderr_file"]) if self.config else STREAM_FILES
-        self.logs = tuple(zip(("out", "err"), names, (sys.stdout, sys.stderr), strict=True))
+        self.job, self.config, self.scratch = job, job.get("config"), scratch
+
+    @property
+    def id(self) -> str:
+        return self.ref.hex()
+
+    @functools.cached_property
+    def folder(self) -> Folder | None:
+        """The job's Run folder (made when first needed: most tasks of a map never need it here)."""
+        return job_folder(self.job)
 
     def done(self) -> bool:
         ready, _ = ray.wait([self.ref], timeout=0)
@@ -93,7 +98,8 @@ class RayJobHandle:
                 self.scratch.rm()
 
     def _show(self, offsets: dict[str, int]) -> None:
-        for key, name, target in self.logs:
+        names = (self.config["stdout_file"], self.config["stderr_file"]) if self.config else STREAM_FILES
+        for key, name, target in zip(("out", "err"), names, (sys.stdout, sys.stderr), strict=True):
             try:
                 data = self.folder.fs.cat_file(self.folder.join(name), start=offsets[key])
             except FileNotFoundError:
@@ -190,7 +196,7 @@ class RayExecutor(Executor):
         handle = RayJobHandle(self, ref, job, stream, scratch)
         if job.get("config") is not None:
             with self._lock:
-                self._tasks[handle.folder.path] = (ref, time.monotonic() + timeout, job)
+                self._tasks[job["folder"]["path"]] = (ref, time.monotonic() + timeout, job)
         return handle
 
     def _remote(self, ray_options: dict[str, Any]) -> Any:

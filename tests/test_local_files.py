@@ -1,0 +1,68 @@
+"""The local file system's fast paths keep fsspec's semantics (rh_file.filesystem)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from rh_file.filesystem import RunFileSystem, replace
+from rhcore.folder import Folder
+
+
+def test_replace_puts_the_new_file_in_place_and_leaves_nothing_else(tmp_path):
+    tmp_path = tmp_path / "run"
+    tmp_path.mkdir()
+    (tmp_path / "config.json").write_bytes(b"old")
+    (tmp_path / ".new").write_bytes(b"new")
+    replace(str(tmp_path / ".new"), str(tmp_path / "config.json"))
+    assert (tmp_path / "config.json").read_bytes() == b"new"
+    assert sorted(os.listdir(tmp_path)) == ["config.json"]
+
+
+def test_replace_without_a_target_renames(tmp_path):
+    tmp_path = tmp_path / "run"
+    tmp_path.mkdir()
+    (tmp_path / ".new").write_bytes(b"new")
+    replace(str(tmp_path / ".new"), str(tmp_path / "config.json"))
+    assert sorted(os.listdir(tmp_path)) == ["config.json"]
+
+
+def test_replace_never_swaps_a_file_with_a_folder(tmp_path):
+    (tmp_path / "target").mkdir()
+    (tmp_path / "target" / "inside").write_bytes(b"kept")
+    (tmp_path / "file").write_bytes(b"data")
+    with pytest.raises(IsADirectoryError):
+        replace(str(tmp_path / "file"), str(tmp_path / "target"))
+    assert (tmp_path / "file").read_bytes() == b"data"
+    assert (tmp_path / "target" / "inside").read_bytes() == b"kept"
+
+
+def test_moving_a_file_onto_a_folder_moves_it_into_the_folder(tmp_path):
+    (tmp_path / "target").mkdir()
+    (tmp_path / "file").write_bytes(b"data")
+    RunFileSystem().mv(str(tmp_path / "file"), str(tmp_path / "target"))
+    assert (tmp_path / "target" / "file").read_bytes() == b"data"
+    assert not (tmp_path / "file").exists()
+
+
+def test_whole_file_writes_and_reads_of_a_large_payload(tmp_path):
+    folder = Folder(str(tmp_path), "file")
+    payload = os.urandom(1024) * 40_000  # 40 MB: more than one write may take
+    folder.write_bytes("result.pkl", payload)
+    assert folder.read_bytes("result.pkl") == payload
+
+
+def test_exclusive_create_refuses_an_existing_file(tmp_path):
+    folder = Folder(str(tmp_path), "file")
+    assert folder.create(".lease-1", b"first")
+    assert not folder.create(".lease-1", b"second")
+    assert folder.read_bytes(".lease-1") == b"first"
+
+
+def test_a_new_file_gets_the_usual_permissions(tmp_path):
+    folder = Folder(str(tmp_path), "file")
+    folder.write_bytes("inputs.pkl", b"x")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (tmp_path / "inputs.pkl").stat().st_mode & 0o777 == 0o666 & ~umask
