@@ -90,6 +90,8 @@ class Folder:
 
     def join(self, *parts: str) -> str:
         """The full path of ``parts`` inside this folder."""
+        if len(parts) == 1 and self.path[-1:] not in ("/", "") and parts[0][:1] not in ("/", ""):
+            return f"{self.path}/{parts[0]}"  # a file of the folder: on every file operation
         return posixpath.join(self.path, *parts)
 
     def child(self, *parts: str) -> Folder:
