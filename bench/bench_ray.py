@@ -20,7 +20,7 @@ import tempfile
 import time
 
 N = int(os.environ.get("BENCH_RUNS", "1000"))
-ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
 
 
 def summer(a, b):
@@ -78,6 +78,8 @@ def main() -> None:
         print(f"{'rhcore f.map (a Run folder each)':<34}{rh_time:>9.2f}{N / rh_time:>9.0f}"
               f"   (submitted in {statistics.median(submit_times):.2f} s)")
         ratio = rh_time / ray_time
+        rounds = ", ".join(f"{r / p:.2f}x" for r, p in zip(rh_times, plain_times, strict=True))
+        print(f"round by round: {rounds}")
         print(f"\ntarget: rhcore <= 2x plain Ray -> {'met' if ratio <= 2 else 'MISSED'} ({ratio:.2f}x)")
     finally:
         if "ray" in sys.modules:

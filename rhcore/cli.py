@@ -6,15 +6,11 @@ import json
 import os
 import sys
 import warnings
-from typing import TYPE_CHECKING
 
 import click
 
-from rhcore import __version__
+from rhcore import __version__, layout
 from rhcore.errors import RhcoreError
-
-if TYPE_CHECKING:
-    from rhcore.run import Run
 
 
 class _Group(click.Group):
@@ -149,8 +145,6 @@ def lineage_command(name: str, fmt: str) -> None:
 
 
 def _find_run(run: str, cluster_name: str | None):
-    import os
-
     from rhcore.errors import InvalidNameError, RunNotFoundError
     from rhcore.registry import get_registry
     from rhcore.run import Run
@@ -165,14 +159,26 @@ def _find_run(run: str, cluster_name: str | None):
         from rhcore.run import _from_registry
 
         return _from_registry(entry, None)
-    if os.path.isdir(run):
+    if os.path.isdir(run) or "/" in run or os.sep in run:
         return Run.from_path(run)
-    found = _cluster("local").get_run(run)
+    here = Run.from_path(os.path.join(layout.local_runs_dir(), run)) if _is_run_here(run) else None
+    found = here or _cluster("local").get_run(run)
     if found is None:
         raise RunNotFoundError(
-            f"No Run {run!r}: not in the registry, not a folder, not on the local cluster"
+            f"No Run named {run!r}: not in the registry, not a folder, "
+            f"not in ./{layout.LOCAL_RUN_DIR}/{run}, not on the local cluster"
         )
     return found
+
+
+def _is_run_here(name: str) -> bool:
+    from rhcore.errors import InvalidNameError
+
+    try:
+        layout.validate_name(name)
+    except InvalidNameError:
+        return False
+    return os.path.isfile(os.path.join(layout.local_runs_dir(), name, layout.CONFIG_FILE))
 
 
 def _summary(value: object, limit: int = 200) -> str:
@@ -211,12 +217,12 @@ def _duration(start: str | None, end: str | None) -> str:
 def cp_command(run: str, destination: str, data_config: str | None) -> None:
     """Copy RUN to DESTINATION and print where the copy is.
 
-    RUN is a name saved in the registry (or a Run in ./rh/NAME), or the path of a local
-    Run folder. DESTINATION is `here` (./rh/NAME), a system (its default place for Runs),
+    RUN is a name saved in the registry, a Run in ./rh/NAME or on the local cluster, or
+    the path of a local Run folder. DESTINATION is `here` (./rh/NAME), a system (its default place for Runs),
     or SYSTEM:PATH, e.g. s3:bucket/runs/NAME or file:/backups/NAME. Every file is copied
     and the config last; on a terminal large files show a progress bar.
     """
-    source = _source_run(run)
+    source = _find_run(run, None)
     system, path = _destination(destination)
     config = _json_object(data_config, "--data-config") if data_config else None
     try:
@@ -224,22 +230,6 @@ def cp_command(run: str, destination: str, data_config: str | None) -> None:
     except ValueError as exc:  # e.g. the destination is where the Run already is
         raise click.ClickException(str(exc)) from None
     click.echo(f"copied {source.name} to {copy.folder.system}:{copy.folder.path}")
-
-
-def _source_run(spec: str) -> Run:
-    """The Run named ``spec`` (registry, else ./rh/<name>) or in the local folder ``spec``."""
-    import rhcore as rh
-    from rhcore import layout
-
-    if os.path.isdir(spec) or "/" in spec or os.sep in spec:
-        return rh.Run.from_path(spec)
-    found = rh.run(name=spec)
-    if not found.folder.has(layout.CONFIG_FILE):
-        raise click.ClickException(
-            f"No Run named {spec!r}: not in the registry, and no Run at "
-            f"{found.folder.system}:{found.folder.path}"
-        )
-    return found
 
 
 def _destination(spec: str) -> tuple[str, str | None]:

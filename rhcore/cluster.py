@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shlex
@@ -22,6 +23,7 @@ import fsspec.core
 from rhcore import layout, provenance, resources
 from rhcore.errors import (
     ResourceNotFoundError,
+    RhcoreError,
     RunCancelledError,
     RunNotFoundError,
     WorkerDiedError,
@@ -296,9 +298,14 @@ def _what(run: Run | None) -> str:
 
 
 def _wait(handle: JobHandle, cluster: Cluster, run: Run | None) -> dict[str, Any]:
-    """Wait for a job; Ctrl-C here cancels it there."""
+    """Wait for a job; Ctrl-C here cancels it there. Status observers in this process
+    learn how its Run ended."""
     try:
-        return handle.wait()
+        outcome = handle.wait()
+        if run is not None and get_plugins().has_status_observers:
+            with contextlib.suppress(RhcoreError):  # the call's outcome is what counts here
+                run.refresh()
+        return outcome
     except KeyboardInterrupt:
         if run is not None:
             try:

@@ -85,9 +85,12 @@ def rhcore_default_run_path(system: str, name: str, run_type: RunType) -> str | 
 def rhcore_run_status_changed(run: Run, old: RunStatus, new: RunStatus) -> None:
     """Observe a Run changing status (metrics, notifications, lineage).
 
-    Called in the process that made the change, after the new config was published.
-    Every implementation is called; an exception in one is reported as a warning and does
-    not stop the Run or the other observers.
+    Called in the process that made the change, after the new config was published, and
+    in a process that sees a change made elsewhere: the caller of a function or command,
+    when its call ends or when it ``refresh()``-es the Run (a worker executing a job does
+    not call it; observers live with the callers). Every implementation is called; an
+    exception in one is reported as a warning and does not stop the Run or the other
+    observers.
 
     .. versionadded:: 0.1
     """

@@ -8,6 +8,7 @@ hold a secret.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import getpass
 import json
@@ -20,12 +21,14 @@ from typing import TYPE_CHECKING, Any
 
 import cloudpickle
 
-from rhcore import capture, context, layout, liveness
+from rhcore import capture, context, heartbeat, layout, liveness
 from rhcore.errors import (
     CorruptConfigError,
+    ResourceNotFoundError,
     RhcoreError,
     RunExistsError,
     RunNotFoundError,
+    UnknownSystemError,
 )
 from rhcore.folder import Folder
 from rhcore.plugins import get_plugins
@@ -127,6 +130,7 @@ class Run(Resource):
         self.folder, self.cluster = place(self.name, system, path, data_config, self.run_type)
         self._logs: tuple[LogFile, ...] = ()
         self._capture_token: object | None = None
+        self._heartbeat: contextlib.AbstractContextManager | None = None
         if overwrite and not dryrun:
             self.folder.rm()
 
@@ -252,7 +256,7 @@ class Run(Resource):
         run = cls.__new__(cls)
         run.folder, run.cluster, run.dryrun = folder, cluster, False
         run.attempt = run.worker = run.inputs_digest = run.returncodes = None
-        run._logs, run._capture_token = (), None
+        run._logs, run._capture_token, run._heartbeat = (), None, None
         run.log_dest, run.run_type = "file", RunType.CTX_MANAGER
         run.name = layout.validate_name(config.get("name") or posixpath.basename(folder.path))
         run._apply(config)
@@ -265,8 +269,12 @@ class Run(Resource):
         old = self.status
         self.status = check_transition(old, new, run_name=self.name)
         self._publish_config()
+        self._tell_observers(old)
+
+    def _tell_observers(self, old: RunStatus) -> None:
+        """Tell this process's status observers that the Run moved from ``old``."""
         plugins = get_plugins()
-        if plugins.has_status_observers:
+        if self.status is not old and plugins.has_status_observers:
             plugins.run_status_changed(self, old, self.status)
 
     def _new_attempt(self) -> None:
@@ -285,11 +293,14 @@ class Run(Resource):
         if streams is not None:
             self._logs = tuple(streams)
         self.start_time = layout.now_iso()
+        self.worker = {"job": liveness.identify()}  # whose death a refresh() elsewhere detects
         try:
             self._set_status(RunStatus.RUNNING)
         except BaseException:
             self._close_logs(upload=False)  # nothing was started: leave nothing behind
             raise
+        self._heartbeat = heartbeat.beating(self.folder)  # for watchers on other machines
+        self._heartbeat.__enter__()
         context.push(self)
         if streams is not None:
             self._capture_token = capture.attach(*streams)
@@ -303,10 +314,16 @@ class Run(Resource):
         finally:
             context.pop(self)
         new = self._outcome(exc_type, exc, tb)
+        self._stop_heartbeat()
         self._close_logs()
         self.end_time = layout.now_iso()
         self._set_status(new)
         return False
+
+    def _stop_heartbeat(self) -> None:
+        beating, self._heartbeat = self._heartbeat, None
+        if beating is not None:
+            beating.__exit__(None, None, None)
 
     def _outcome(self, exc_type: type | None, exc: BaseException | None, tb: Any) -> RunStatus:
         if exc_type is None:
@@ -338,7 +355,9 @@ class Run(Resource):
                 f"Run {self.name!r} has no config at {self.folder.system}:{self.folder.path} "
                 "(was its folder deleted?)"
             )
+        old = self.status
         self._apply(config)
+        self._tell_observers(old)  # a change made elsewhere (a worker's), seen here
         if self.status is RunStatus.RUNNING:
             self.worker = with_job_identity(self.folder, self.worker or {}) or None
             if self.worker:
@@ -533,7 +552,7 @@ class Run(Resource):
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        state["_logs"], state["_capture_token"] = (), None
+        state["_logs"], state["_capture_token"], state["_heartbeat"] = (), None, None
         return state
 
 
@@ -597,12 +616,15 @@ def worker_verdict(
 def place(
     name: str, system: Any, path: str | None, data_config: dict | None, run_type: RunType
 ) -> tuple[Folder, Any]:
-    """The folder of Run ``name`` on ``system`` (a system name, or a cluster object), and
-    the cluster if one was given. Without a ``path``, plugins say where Runs go by default."""
+    """The folder of Run ``name`` on ``system`` (a system name, a cluster's name — ``"local"``
+    is this machine's cluster — or a cluster object), and the cluster, if it is one. Without a
+    ``path``, plugins say where Runs go by default."""
+    if isinstance(system, str):
+        system = _system_or_cluster(system)
     if system is not None and not isinstance(system, str):
         return system.run_folder(name, path=path), system
     plugins = get_plugins()
-    spec = plugins.system(system or "file")  # an unknown system fails here, naming the installed ones
+    spec = plugins.system(system or "file")
     if path is None:
         path = plugins.default_run_path(spec.name, name, run_type)
         if path is None:
@@ -611,6 +633,23 @@ def place(
                 f"(e.g. 'bucket/prefix/{name}')"
             )
     return Folder(os.fspath(path), spec.name, data_config), None
+
+
+def _system_or_cluster(name: str) -> Any:
+    """``name`` itself if a storage system answers to it, else the cluster of that name;
+    an unknown name fails naming the installed systems."""
+    from rhcore.cluster import cluster
+
+    if name == "local":  # the cluster, not fsspec's other name for the file system
+        return cluster("local")
+    try:
+        get_plugins().system(name)
+        return name
+    except UnknownSystemError as unknown:
+        try:
+            return cluster(name)
+        except ResourceNotFoundError:
+            raise unknown from None
 
 
 def read_run_config(folder: Folder) -> dict[str, Any] | None:
@@ -674,10 +713,10 @@ def run(
 
 def _find(name: str | None, path: str | None, system: Any, data_config: dict | None) -> Run | None:
     if path is not None:
-        folder, _ = place(name or "run", system, path, data_config, RunType.CTX_MANAGER)
+        folder, on_cluster = place(name or "run", system, path, data_config, RunType.CTX_MANAGER)
         config = read_run_config(folder)
         if config is not None:
-            return Run._at(folder, config)
+            return Run._at(folder, config, on_cluster)
         if folder.exists():
             raise RunNotFoundError(
                 f"{folder.system}:{folder.path} holds no Run (no {layout.CONFIG_FILE} in it); "
@@ -699,11 +738,11 @@ def _find(name: str | None, path: str | None, system: Any, data_config: dict | N
             provenance.loaded(name)
             return _from_registry(entry, data_config)
     try:
-        default, _ = place(name, system, None, data_config, RunType.CTX_MANAGER)
+        default, on_cluster = place(name, system, None, data_config, RunType.CTX_MANAGER)
     except RhcoreError:
         return None
     config = read_run_config(default)
-    return Run._at(default, config) if config is not None else None
+    return Run._at(default, config, on_cluster) if config is not None else None
 
 
 def _from_registry(entry: dict[str, Any], data_config: dict | None) -> Run:

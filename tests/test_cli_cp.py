@@ -55,3 +55,14 @@ def test_errors_are_one_line(saved, args, message):
     assert done.exit_code != 0
     assert message in done.output
     assert "Traceback" not in done.output
+
+
+def _triple(x):
+    return 3 * x
+
+
+def test_copy_a_run_of_the_local_cluster_by_name(tmp_path):
+    rh.function(_triple)(2, run_name="on-cluster")
+    done = CliRunner().invoke(main, ["cp", "on-cluster", f"file:{tmp_path / 'copy'}"])
+    assert done.exit_code == 0, done.output
+    assert rh.Run.from_path(str(tmp_path / "copy")).result() == 6

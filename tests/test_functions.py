@@ -259,3 +259,23 @@ def test_a_lease_being_written_is_not_taken_over():
     assert leases.spent(folder, None, 1, lambda worker: None) is False
     leases._unreadable_since[(folder.system, folder.path, 1)] -= leases.UNREADABLE_SECONDS + 1
     assert leases.spent(folder, None, 1, lambda worker: None) is True
+
+
+def test_a_run_is_found_by_the_name_of_its_cluster(tmp_path):
+    """``system`` may name a cluster (the spec: "File system or cluster name")."""
+    rh.function(summer)(1, 2, run_name="on-local")
+    found = rh.run(name="on-local", system="local")
+    assert found.status is rh.RunStatus.COMPLETED and found.result() == 3
+    assert found.system.name == "local"
+
+    shared = rh.cluster(name="team", run_store=str(tmp_path / "store"))
+    shared.save()
+    rh.function(summer, system=shared)(2, 2, run_name="on-team")
+    found = rh.run(name="on-team", system="team")
+    assert found.result() == 4 and found.system.name == "team"
+    assert found.folder.path == str(tmp_path / "store" / "on-team")
+
+
+def test_an_unknown_system_or_cluster_name_names_the_installed_systems():
+    with pytest.raises(rh.UnknownSystemError, match="file"):
+        rh.run(name="nowhere", system="no-such-place")

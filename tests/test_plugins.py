@@ -185,6 +185,38 @@ def test_status_observers_see_every_change_and_cannot_break_a_run(clean_registra
     assert seen == [("observed", "NOT_STARTED", "RUNNING"), ("observed", "RUNNING", "COMPLETED")]
 
 
+def _adder(a, b):
+    return a + b
+
+
+def _failing(x):
+    raise ValueError(x)
+
+
+def test_the_caller_sees_how_its_function_runs_end(clean_registrations):
+    """A worker publishes a function Run's end; observers with the caller learn it when the
+    call returns, or when the caller refreshes an asynchronous Run."""
+    seen = []
+
+    def rhcore_run_status_changed(run, old, new):
+        seen.append((run.name, old.value, new.value))
+
+    plugins.register(plugin_module("observer", rhcore_run_status_changed=rhcore_run_status_changed),
+                     "observer")
+    assert rh.function(_adder)(1, 2, run_name="sync") == 3
+    with pytest.raises(ValueError):
+        rh.function(_failing)("bad", run_name="failed")
+    run = rh.function(_adder).run(1, 2, run_name="async")
+    while not run.refresh().status.is_final:
+        pass
+    run.refresh()
+    assert seen == [
+        ("sync", "NOT_STARTED", "RUNNING"), ("sync", "RUNNING", "COMPLETED"),
+        ("failed", "NOT_STARTED", "RUNNING"), ("failed", "RUNNING", "ERROR"),
+        ("async", "NOT_STARTED", "RUNNING"), ("async", "RUNNING", "COMPLETED"),
+    ]
+
+
 def test_default_run_path_first_answer_wins(clean_registrations, tmp_path):
     def rhcore_default_run_path(system, name):
         return str(tmp_path / "custom" / name) if system == "file" else None

@@ -205,3 +205,18 @@ def test_dryrun_cannot_start_and_writes_nothing():
         with r:
             pass
     assert not os.path.exists(r.path)
+
+
+def test_a_block_whose_process_was_killed_is_seen_as_error(tmp_path):
+    """A ``with`` block records its process, so its Run does not stay RUNNING for good."""
+    script = (
+        "import os, rhcore as rh\n"
+        "with rh.run(name='killed'):\n"
+        "    print('started', flush=True)\n"
+        "    os._exit(9)\n"
+    )
+    subprocess.run([sys.executable, "-c", script], cwd=os.getcwd(), check=False, timeout=60)
+    run = rh.run(name="killed")
+    assert run.status is rh.RunStatus.RUNNING  # as the killed process left it
+    assert run.refresh().status is rh.RunStatus.ERROR
+    assert "died" in run.error
