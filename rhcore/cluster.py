@@ -180,16 +180,22 @@ class Cluster(Resource):
 
     def run(
         self,
-        cmds: str | list[str],
+        commands: str | list[str] | None = None,
         run_name: str | None = None,
         stream_logs: bool = False,
+        *,
+        cmds: str | list[str] | None = None,
     ) -> list[tuple[int, str, str]]:
         """Run shell commands here, in order; return ``[(returncode, stdout, stderr), ...]``.
 
         With ``run_name`` a CMD Run records the commands, their exit codes and output; a
         non-zero exit code makes it ERROR. ``stream_logs`` shows the output live.
+        ``cmds=`` is this method's earlier name for ``commands`` (Runhouse's).
         """
-        commands = [cmds] if isinstance(cmds, str) else list(cmds)
+        if (commands is None) == (cmds is None):
+            raise TypeError("Cluster.run takes the commands once: run(commands, ...)")
+        given = commands if commands is not None else cmds
+        commands = [given] if isinstance(given, str) else list(given)
         run, handle = self.launch(
             {"kind": "commands", "cmds": commands}, run_name=run_name, stream=stream_logs, cmds=commands
         )
