@@ -1,19 +1,14 @@
-"""The filesystem contract kit, run against the ``file`` system (the real local disk) and
-against an in-memory system that exercises the core's paths for non-local storage."""
+"""The filesystem contract kit, run against the ``file`` system (the real local disk). The
+object stores run it against their real servers, in their own sessions."""
 
 from __future__ import annotations
-
-import uuid
 
 import pytest
 
 import rhcore
-from rhcore import plugins
 from rhcore.folder import Folder
 from rhcore.plugins import Capabilities
 from rhcore.testing import FilesystemContract, SystemPluginContract
-
-from . import memory_plugin
 
 
 class TestFileSystemContract(FilesystemContract):
@@ -32,13 +27,3 @@ class TestFilePlugin(SystemPluginContract):
     @pytest.fixture
     def place(self, tmp_path):
         return Folder(str(tmp_path / "plugin"), "file")
-
-
-class TestNonLocalSystemContract(FilesystemContract):
-    shared_between_processes = False  # the memory system lives in this process
-
-    @pytest.fixture
-    def place(self):
-        plugins.register(memory_plugin, name="memory")
-        yield Folder(f"contract-{uuid.uuid4().hex[:8]}", "memory")
-        plugins.unregister("memory")

@@ -55,20 +55,6 @@ def test_a_plugins_storage_error_keeps_its_type_and_gains_the_place(unreachable)
         unreachable.read_bytes("a.txt")
 
 
-def test_a_whole_bucket_is_never_removed():
-    from tests import memory_plugin
-
-    plugins.register(memory_plugin, name="memory")
-    try:
-        bucket = Folder("bucket", "memory")
-        bucket.write_bytes("keep.txt", b"x")
-        with pytest.raises(ValueError, match="whole bucket"):
-            bucket.rm()
-        assert bucket.has("keep.txt")
-    finally:
-        plugins.unregister("memory")
-
-
 class NoExclusiveCreate(MemoryFileSystem):
     protocol = "racy"
 

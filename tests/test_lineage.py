@@ -51,20 +51,6 @@ def test_unsaved_name_gives_an_empty_blob_to_write():
     assert rh.blob(name="fresh_blob").fetch() == [1]
 
 
-def test_blob_on_an_object_store_needs_a_path():
-    from rhcore import plugins
-    from tests import memory_plugin
-
-    plugins.register(memory_plugin, name="memory")
-    try:
-        with pytest.raises(ValueError, match="needs a path"):
-            rh.blob(data=1, system="memory")
-        b = rh.blob(data=[1, 2], system="memory", path="bucket/blobs/b1").write()
-        assert b.to("file", path="copied.pkl").fetch() == [1, 2]
-    finally:
-        plugins.unregister("memory")
-
-
 # -- recording -----------------------------------------------------------------------------
 
 

@@ -12,44 +12,11 @@ import sys
 import termios
 
 import pytest
-from fsspec.implementations.memory import MemoryFileSystem
 
 import rhcore as rh
-from rhcore import hookimpl, layout, plugins
+from rhcore import layout
 from rhcore.errors import StorageNotFoundError
 from rhcore.folder import Folder
-from rhcore.plugins import Capabilities, SystemSpec
-
-
-class DenyingFileSystem(MemoryFileSystem):
-    """An object store that lets uploads through but refuses configs, as a bucket policy
-    denying some keys does."""
-
-    protocol = "denying"
-
-    def pipe_file(self, path, value, **kwargs):
-        if path.endswith(layout.CONFIG_FILE):
-            raise PermissionError(f"Access denied to {path}")
-        return super().pipe_file(path, value, **kwargs)
-
-
-@hookimpl
-def rhcore_register_systems(register):
-    register(
-        SystemSpec(
-            "denying",
-            protocols=("denying",),
-            capabilities=Capabilities(atomic_write=True),
-            factory=lambda cfg: DenyingFileSystem(**cfg),
-        )
-    )
-
-
-@pytest.fixture
-def denying():
-    plugins.register(sys.modules[__name__], "denying")
-    yield
-    plugins.unregister("denying")
 
 
 def test_missing_local_file_names_the_place(tmp_path):
@@ -61,21 +28,6 @@ def test_missing_local_file_names_the_place(tmp_path):
     )
     with pytest.raises(FileNotFoundError, match=f"No file file:{tmp_path}/run/absent"):
         folder.read_bytes("absent")
-
-
-def test_a_run_that_cannot_start_leaves_nothing(denying):
-    with pytest.raises(
-        rh.StorageError, match=r"Cannot publish denying:/?bucket/refused/config_for_run.json"
-    ):
-        with rh.run(name="refused", system="denying", path="bucket/refused"):
-            pytest.fail("the block must not run when the Run cannot start")
-    assert Folder("bucket/refused", "denying").files() == []
-
-
-def test_mkdir_makes_nothing_on_an_object_store(denying):
-    folder = Folder("bucket/empty", "denying")
-    folder.mkdir()
-    assert not folder.exists()
 
 
 def test_to_of_a_run_that_never_ran_says_so():

@@ -6,6 +6,7 @@ import os
 import sys
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 import s3fs
@@ -212,3 +213,41 @@ def test_an_interrupted_copy_is_never_a_run(s3_bucket, s3_config, moto, tmp_path
 
     copy = source.to("s3", path=dest, data_config=s3_config)
     assert_is_a_full_copy(source, copy, before)
+
+
+def test_a_run_the_server_refuses_to_start_leaves_nothing(s3_bucket, moto):
+    """A bucket policy denying Run configs: the block never runs, no log is uploaded."""
+    no_configs = moto.create_user(
+        f"no-configs-{uuid.uuid4().hex[:8]}",
+        policy={
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Action": "*", "Resource": "*"},
+                {
+                    "Effect": "Deny",
+                    "Action": "s3:PutObject",
+                    "Resource": f"arn:aws:s3:::{s3_bucket}/*/{layout.CONFIG_FILE}",
+                },
+            ],
+        },
+    )
+    path = f"{s3_bucket}/refused"
+    with pytest.raises(rh.StorageError, match=f"Cannot publish s3:{path}/{layout.CONFIG_FILE}"):
+        with rh.run(name="refused", system="s3", path=path, data_config=moto.data_config(no_configs)):
+            pytest.fail("the block must not run when the Run cannot start")
+    assert moto.objects(s3_bucket) == {}
+
+
+def test_credentials_are_never_written(s3_bucket, s3_config, moto, tmp_path):
+    """The keys in ``data_config`` reach S3 and nowhere else: not the Run's files, not the
+    registry, not a copy; the endpoint, which is no secret, is kept."""
+    with rh.run(name="secretive", system="s3", path=f"{s3_bucket}/secretive", data_config=s3_config) as r:
+        print("working with credentials")
+    r.save()
+    r.to("file", path=str(tmp_path / "copy")).save("secretive_copy")
+    assert r.config_for_rns["data_config"] == {"client_kwargs": s3_config["client_kwargs"]}
+    written = b"".join(moto.objects(s3_bucket).values())
+    for root in (Path(os.environ["HOME"]), Path.cwd(), tmp_path):
+        written += b"".join(f.read_bytes() for f in root.rglob("*") if f.is_file())
+    assert s3_config["key"].encode() not in written and s3_config["secret"].encode() not in written
+    assert s3_config["client_kwargs"]["endpoint_url"].encode() in written

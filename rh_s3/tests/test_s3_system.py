@@ -106,3 +106,24 @@ def test_a_run_on_s3_creates_no_bucket_marker_or_folder_object(s3_bucket, s3_con
     assert keys == [
         f"{s3_bucket}/a/b/flat/{n}" for n in (layout.CONFIG_FILE, "flat.err", "flat.out")
     ]
+
+
+def test_a_whole_bucket_is_never_removed(s3_bucket, s3_config):
+    bucket = Folder(s3_bucket, "s3", s3_config)
+    bucket.write_bytes("keep.txt", b"x")
+    with pytest.raises(ValueError, match="whole bucket"):
+        bucket.rm()
+    assert bucket.has("keep.txt")
+
+
+def test_mkdir_makes_nothing_on_an_object_store(s3_bucket, s3_config):
+    folder = Folder(f"{s3_bucket}/empty", "s3", s3_config)
+    folder.mkdir()
+    assert not folder.exists()
+
+
+def test_a_blob_on_an_object_store_needs_a_path(s3_bucket, s3_config):
+    with pytest.raises(ValueError, match="needs a path"):
+        rh.blob(data=1, system="s3", data_config=s3_config)
+    blob = rh.blob(data=[1, 2], system="s3", path=f"{s3_bucket}/blobs/b1", data_config=s3_config).write()
+    assert blob.to("file", path="copied.pkl").fetch() == [1, 2]
