@@ -181,24 +181,27 @@ def test_the_config_is_written_last(s3_bucket, s3_config, tmp_path):
     assert sorted(order) == sorted(source.folder.files())
 
 
-def test_an_interrupted_copy_is_never_a_run(s3_bucket, s3_config, moto, tmp_path):
-    """The server refuses one object mid-copy (a bucket policy denying result.pkl): the
-    copy fails naming the place, the files before it are there, the config is not, so no
-    reader takes the folder for a Run. Copying again with rights completes it."""
-    denied = moto.create_user(
-        f"no-results-{uuid.uuid4().hex[:8]}",
+def user_denied_uploads_of(moto, bucket: str, file_name: str) -> dict[str, str]:
+    """Credentials of a new user allowed everything but uploading ``file_name`` into any
+    folder of ``bucket`` (a bucket policy denying some keys)."""
+    return moto.create_user(
+        f"no-{file_name.replace('.', '-').replace('_', '-')}-{uuid.uuid4().hex[:8]}",
         policy={
             "Version": "2012-10-17",
             "Statement": [
                 {"Effect": "Allow", "Action": "*", "Resource": "*"},
-                {
-                    "Effect": "Deny",
-                    "Action": "s3:PutObject",
-                    "Resource": f"arn:aws:s3:::{s3_bucket}/*/{layout.RESULT_FILE}",
-                },
+                {"Effect": "Deny", "Action": "s3:PutObject",
+                 "Resource": f"arn:aws:s3:::{bucket}/*/{file_name}"},
             ],
         },
     )
+
+
+def test_an_interrupted_copy_is_never_a_run(s3_bucket, s3_config, moto, tmp_path):
+    """The server refuses one object mid-copy (a bucket policy denying result.pkl): the
+    copy fails naming the place, the files before it are there, the config is not, so no
+    reader takes the folder for a Run. Copying again with rights completes it."""
+    denied = user_denied_uploads_of(moto, s3_bucket, layout.RESULT_FILE)
     source = function_like_run(str(tmp_path / "train"))
     before = snapshot(source.folder)
     dest = f"{s3_bucket}/partial/train"
@@ -217,20 +220,7 @@ def test_an_interrupted_copy_is_never_a_run(s3_bucket, s3_config, moto, tmp_path
 
 def test_a_run_the_server_refuses_to_start_leaves_nothing(s3_bucket, moto):
     """A bucket policy denying Run configs: the block never runs, no log is uploaded."""
-    no_configs = moto.create_user(
-        f"no-configs-{uuid.uuid4().hex[:8]}",
-        policy={
-            "Version": "2012-10-17",
-            "Statement": [
-                {"Effect": "Allow", "Action": "*", "Resource": "*"},
-                {
-                    "Effect": "Deny",
-                    "Action": "s3:PutObject",
-                    "Resource": f"arn:aws:s3:::{s3_bucket}/*/{layout.CONFIG_FILE}",
-                },
-            ],
-        },
-    )
+    no_configs = user_denied_uploads_of(moto, s3_bucket, layout.CONFIG_FILE)
     path = f"{s3_bucket}/refused"
     with pytest.raises(rh.StorageError, match=f"Cannot publish s3:{path}/{layout.CONFIG_FILE}"):
         with rh.run(name="refused", system="s3", path=path, data_config=moto.data_config(no_configs)):
