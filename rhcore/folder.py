@@ -8,7 +8,6 @@ any two systems with the config written last.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import posixpath
 import secrets as _random
@@ -318,31 +317,26 @@ class Folder:
         src_path, dst_path = self.join(rel), dest.join(rel)
         progress = _FsspecProgress(rel, callback) if callback else fsspec.callbacks.DEFAULT_CALLBACK
 
-        def reading() -> contextlib.AbstractContextManager[None]:
-            return self._errors("copy", src_path)
-
-        def writing() -> contextlib.AbstractContextManager[None]:
-            return dest._errors("copy", dst_path)
-
-        with writing():
+        reading, writing = self._errors("copy", src_path), dest._errors("copy", dst_path)
+        with writing:
             dest._parent_dirs(dst_path)
         if self.system == dest.system and self.fs is dest.fs:
-            with reading():
+            with reading:
                 self.fs.cp_file(src_path, dst_path)
             if callback:
                 progress.finish(self.size(rel))
         elif self.is_local:
-            with writing():
+            with writing:
                 dest.fs.put_file(src_path, dst_path, callback=progress)
         elif dest.is_local:
-            with reading():
+            with reading:
                 self.fs.get_file(src_path, dst_path, callback=progress)
         else:
             progress.set_size(self.size(rel))
-            with reading(), self.fs.open(src_path, "rb") as src:
-                with writing(), dest.fs.open(dst_path, "wb") as dst:
+            with reading, self.fs.open(src_path, "rb") as src:
+                with writing, dest.fs.open(dst_path, "wb") as dst:
                     while True:
-                        with reading():
+                        with reading:
                             chunk = src.read(COPY_CHUNK)
                         if not chunk:
                             break
@@ -381,9 +375,10 @@ class Folder:
                 f"The system {self.system!r} is read-only: cannot write to {self.system}:{self.path}"
             )
 
-    def _errors(self, action: str, path: str) -> contextlib.AbstractContextManager[None]:
+    def _errors(self, action: str, path: str) -> _StorageFailures:
         """Let expected errors through; turn a backend's failure into a StorageError that
-        names the system and path and carries no secret."""
+        names the system and path and carries no secret. The context holds no state: it
+        may be entered any number of times, nested too."""
         return _StorageFailures(self, action, path)
 
 
