@@ -619,12 +619,19 @@ def place(
     """The folder of Run ``name`` on ``system`` (a system name, a cluster's name — ``"local"``
     is this machine's cluster — or a cluster object), and the cluster, if it is one. Without a
     ``path``, plugins say where Runs go by default."""
-    if isinstance(system, str):
-        system = _system_or_cluster(system)
+    if system == "local":  # the cluster, not fsspec's other name for the file system
+        system = _cluster_named("local")
     if system is not None and not isinstance(system, str):
         return system.run_folder(name, path=path), system
     plugins = get_plugins()
-    spec = plugins.system(system or "file")
+    try:
+        spec = plugins.system(system or "file")
+    except UnknownSystemError as unknown:  # then a saved cluster's name, or an error naming the systems
+        try:
+            named = _cluster_named(system)
+        except ResourceNotFoundError:
+            raise unknown from None
+        return named.run_folder(name, path=path), named
     if path is None:
         path = plugins.default_run_path(spec.name, name, run_type)
         if path is None:
@@ -635,21 +642,10 @@ def place(
     return Folder(os.fspath(path), spec.name, data_config), None
 
 
-def _system_or_cluster(name: str) -> Any:
-    """``name`` itself if a storage system answers to it, else the cluster of that name;
-    an unknown name fails naming the installed systems."""
-    from rhcore.cluster import cluster
+def _cluster_named(name: str) -> Any:
+    from rhcore.cluster import cluster  # cluster imports this module
 
-    if name == "local":  # the cluster, not fsspec's other name for the file system
-        return cluster("local")
-    try:
-        get_plugins().system(name)
-        return name
-    except UnknownSystemError as unknown:
-        try:
-            return cluster(name)
-        except ResourceNotFoundError:
-            raise unknown from None
+    return cluster(name)
 
 
 def read_run_config(folder: Folder) -> dict[str, Any] | None:
