@@ -12,6 +12,7 @@ replace of the target (see :func:`replace`).
 from __future__ import annotations
 
 import ctypes
+import errno
 import os
 import stat
 import sys
@@ -52,15 +53,30 @@ class RunFileSystem(LocalFileSystem):
         finally:
             os.close(fd)
 
+    def makedirs(self, path: str, exist_ok: bool = False) -> None:
+        path = self._strip_protocol(path)
+        try:
+            os.mkdir(path)  # a Run's new folder: its parent is there, one system call
+        except FileNotFoundError:
+            os.makedirs(path, exist_ok=exist_ok)
+        except FileExistsError:
+            if not exist_ok or not os.path.isdir(path):
+                raise
+
     def mv(self, path1: str, path2: str, recursive: bool = True, **kwargs: Any) -> None:
         source, target = self._strip_protocol(path1), self._strip_protocol(path2)
-        if os.path.isfile(source):
-            try:
-                replace(source, target)
+        try:
+            target_type = _file_type(target)
+            if target_type is None and not self.auto_mkdir:
+                os.rename(source, target)  # nothing there: all shutil.move would do
                 return
-            except IsADirectoryError:  # into a folder: fsspec's semantics below
-                pass
-        super().mv(source, target, recursive=recursive, **kwargs)
+            if target_type == stat.S_IFREG and _file_type(source) == stat.S_IFREG:
+                _replace_file(source, target)
+                return
+        except OSError as exc:
+            if exc.errno != errno.EXDEV:
+                raise
+        super().mv(source, target, recursive=recursive, **kwargs)  # a folder; another device
 
 
 _OVERWRITE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)
@@ -94,7 +110,15 @@ def replace(source: str, target: str) -> None:
     its recording. Anywhere else (no file there yet, a file system that cannot exchange)
     this is ``os.replace``.
     """
-    if _renameat2 is not None and _is_file(target) and _exchange(source, target):
+    if _file_type(target) == stat.S_IFREG:
+        _replace_file(source, target)
+    else:
+        os.replace(source, target)
+
+
+def _replace_file(source: str, target: str) -> None:
+    """:func:`replace` of a regular file at ``target``."""
+    if _renameat2 is not None and _exchange(source, target):
         os.unlink(source)
         return
     os.replace(source, target)
@@ -104,8 +128,10 @@ def _exchange(source: str, target: str) -> bool:
     return _renameat2(_AT_FDCWD, os.fsencode(source), _AT_FDCWD, os.fsencode(target), _RENAME_EXCHANGE) == 0
 
 
-def _is_file(path: str) -> bool:
+def _file_type(path: str) -> int | None:
+    """The type of what is at ``path`` (``stat.S_IFREG``, ``S_IFDIR``...; a link is not
+    followed), None if nothing is."""
     try:
-        return stat.S_ISREG(os.lstat(path).st_mode)
-    except OSError:
-        return False
+        return stat.S_IFMT(os.lstat(path).st_mode)
+    except (FileNotFoundError, NotADirectoryError):
+        return None

@@ -157,8 +157,8 @@ class Cluster(Resource):
                 "worker": {"server": self.executor.server_identity},
                 "start_time": layout.now_iso(),
             }, self)
-            run._set_status(RunStatus.RUNNING)
-            job = {**job, "folder": self.executor.worker_folder(folder), "config": run.run_config}
+            config = run._set_status(RunStatus.RUNNING)
+            job = {**job, "folder": self.executor.worker_folder(folder), "config": config}
         handle = self.executor.submit(job, stream=stream)
         return run, handle
 

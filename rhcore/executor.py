@@ -46,7 +46,7 @@ class Executor(abc.ABC):
         """The folder holding this cluster's Run folders, as *this* process reaches it: the
         cluster's ``run_store``, else ``~/.rh/logs`` on this machine (re-read when HOME
         changes)."""
-        home = os.path.expanduser("~")
+        home = layout.home()
         if self._store is None or self._store[0] != home:
             run_store = self.cluster.run_store_folder()
             folder = run_store if run_store is not None else Folder(str(layout.cluster_logs_dir()), "file")

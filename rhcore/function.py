@@ -93,9 +93,10 @@ class Function(Resource):
     def _prepare(self, args: tuple, kwargs: dict) -> tuple[dict[str, Any], bytes, str]:
         """Check the arguments against the signature (TypeError now, not in the worker),
         and build the job."""
-        signature = self._signature()
-        if signature is not None:
-            signature.bind(*args, **kwargs)
+        if kwargs or len(args) != self._plain_arity():
+            signature = self._signature()
+            if signature is not None:
+                signature.bind(*args, **kwargs)
         inputs = cloudpickle.dumps((args, kwargs), protocol=pickle.HIGHEST_PROTOCOL)
         digest = hashlib.sha256(inputs).hexdigest()
         return {"kind": "function", "fn": self.pickled, "inputs": inputs}, inputs, digest
@@ -107,6 +108,18 @@ class Function(Resource):
             except (TypeError, ValueError):  # some builtins have none
                 self.__dict__["_signature_of"] = None
         return self.__dict__["_signature_of"]
+
+    def _plain_arity(self) -> int:
+        """How many positional arguments always bind, when the signature is only plain
+        parameters without defaults (then a call with that many needs no check); else -1."""
+        if "_plain_arity_of" not in self.__dict__:
+            signature = self._signature()
+            plain = signature is not None and all(
+                p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty
+                for p in signature.parameters.values()
+            )
+            self.__dict__["_plain_arity_of"] = len(signature.parameters) if plain else -1
+        return self.__dict__["_plain_arity_of"]
 
     def options(self, **options: Any) -> Function:
         """The same function with executor options (e.g. ``num_cpus=2`` on Ray) for its calls."""

@@ -11,9 +11,9 @@ from __future__ import annotations
 import datetime as _dt
 import functools
 import os
+import re
 import secrets
 import threading
-import unicodedata
 from pathlib import Path
 
 from rhcore.errors import InvalidNameError
@@ -38,9 +38,14 @@ MAX_NAME_BYTES = 200
 the suffixes and temporary names rhcore adds."""
 
 
+def home() -> str:
+    """The user's home directory, ``~`` (``HOME``, else the password database)."""
+    return os.environ.get("HOME") or os.path.expanduser("~")
+
+
 def rh_home() -> Path:
     """``~/.rh``: per-user state (cluster run folders, the default registry)."""
-    return _under_home(os.path.expanduser("~"))
+    return _under_home(home())
 
 
 @functools.lru_cache(maxsize=16)
@@ -51,7 +56,7 @@ def _under_home(home: str, *parts: str) -> Path:
 
 def cluster_logs_dir() -> Path:
     """Where a cluster keeps the folders of the Runs it executes: ``~/.rh/logs``."""
-    return _under_home(os.path.expanduser("~"), "logs")
+    return _under_home(home(), "logs")
 
 
 def local_runs_dir() -> Path:
@@ -61,7 +66,7 @@ def local_runs_dir() -> Path:
 
 def default_registry_path() -> Path:
     """The registry folder used when ``RHCORE_REGISTRY`` is not set: ``~/.rh/registry``."""
-    return _under_home(os.path.expanduser("~"), "registry")
+    return _under_home(home(), "registry")
 
 
 def stdout_file(name: str) -> str:
@@ -89,6 +94,10 @@ def validate_name(name: object, *, kind: str = "run") -> str:
     return name
 
 
+_CONTROL_CHARACTER = re.compile("[\x00-\x1f\x7f-\x9f]")
+"""Unicode's control characters (category Cc), which no name may hold."""
+
+
 def _name_problem(name: str) -> str:
     if not name or not name.strip():
         return "it is empty"
@@ -100,7 +109,7 @@ def _name_problem(name: str) -> str:
         return "it contains '..'"
     if name == ".":
         return "'.' names the current folder"
-    if any(unicodedata.category(ch) == "Cc" for ch in name):
+    if _CONTROL_CHARACTER.search(name):
         return "it contains a control character"
     if len(name.encode("utf-8")) > MAX_NAME_BYTES:
         return f"it is longer than {MAX_NAME_BYTES} bytes"

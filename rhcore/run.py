@@ -203,9 +203,11 @@ class Run(Resource):
             config["cluster"] = self.cluster.name
         return config
 
-    def _publish_config(self) -> None:
-        data = json.dumps(self.run_config, default=str).encode()
-        self.folder.publish(layout.CONFIG_FILE, data)
+    def _publish_config(self) -> dict[str, Any]:
+        """Write the Run's config into its folder; return the config written."""
+        config = self.run_config
+        self.folder.publish(layout.CONFIG_FILE, json.dumps(config, default=str).encode())
+        return config
 
     def _read_config(self) -> dict[str, Any] | None:
         return read_run_config(self.folder)
@@ -264,12 +266,14 @@ class Run(Resource):
 
     # -- lifecycle -------------------------------------------------------------------
 
-    def _set_status(self, new: RunStatus) -> None:
-        """Move to ``new`` (refusing illegal moves), publish the config, tell observers."""
+    def _set_status(self, new: RunStatus) -> dict[str, Any]:
+        """Move to ``new`` (refusing illegal moves), publish the config, tell observers;
+        return the config published."""
         old = self.status
         self.status = check_transition(old, new, run_name=self.name)
-        self._publish_config()
+        config = self._publish_config()
         self._tell_observers(old)
+        return config
 
     def _tell_observers(self, old: RunStatus) -> None:
         """Tell this process's status observers that the Run moved from ``old``."""

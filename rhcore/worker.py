@@ -204,11 +204,9 @@ def finish(
     died; ``death`` says how). A cancel request recorded in the folder (looked up unless
     ``cancelled`` says) makes it CANCELLED."""
     config = dict(config)
-    if cancelled is None:
-        cancelled = folder.has(CANCEL_MARKER)
-    if outcome is not None and outcome.get("ok") and not outcome.get("run_error"):
+    if _completed(outcome):
         status = RunStatus.COMPLETED
-    elif cancelled:
+    elif cancelled or (cancelled is None and folder.has(CANCEL_MARKER)):
         status = RunStatus.CANCELLED
         config["error"] = "Cancelled"
     elif outcome is not None:
@@ -227,6 +225,11 @@ def finish(
                 config[key] = outcome[key]
     publish(folder, config)
     return config
+
+
+def _completed(outcome: dict[str, Any] | None) -> bool:
+    """Whether a job's outcome makes its Run COMPLETED."""
+    return outcome is not None and bool(outcome.get("ok")) and not outcome.get("run_error")
 
 
 def run_in_process(job: dict[str, Any], *, identity: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -260,6 +263,7 @@ def run_in_process(job: dict[str, Any], *, identity: dict[str, Any] | None = Non
     folder.write_bytes(layout.WORKER_FILE, json.dumps(config["worker"]).encode())
     logs = (LogFile(folder, config["stdout_file"]), LogFile(folder, config["stderr_file"]))
     started = liveness.ticks_now()
+    outcome: dict[str, Any] | None = None
     try:
         with _output_to(logs), _registry_of(job), beating(folder):
             outcome = execute(job, folder=folder)
@@ -269,6 +273,8 @@ def run_in_process(job: dict[str, Any], *, identity: dict[str, Any] | None = Non
         def wrap_up() -> bool:
             for log in logs:
                 log.close()
+            if _completed(outcome):  # a cancel that comes after the end changes nothing
+                return False
             cancelled = folder.has(CANCEL_MARKER)
             if cancelled:  # a cancel stops what the job started, too
                 liveness.kill_all(liveness.descendants(os.getpid(), started_since=started))

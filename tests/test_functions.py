@@ -279,3 +279,16 @@ def test_a_run_is_found_by_the_name_of_its_cluster(tmp_path):
 def test_an_unknown_system_or_cluster_name_names_the_installed_systems():
     with pytest.raises(rh.UnknownSystemError, match="file"):
         rh.run(name="nowhere", system="no-such-place")
+
+
+@pytest.mark.parametrize("args, kwargs", [((1,), {}), ((1, 2, 3), {}), ((1,), {"c": 3}), ((), {"a": 1})])
+def test_arguments_that_do_not_fit_fail_before_anything_runs(args, kwargs):
+    def pair(a, b):
+        return a + b
+
+    f = rh.function(pair)
+    with pytest.raises(TypeError):
+        f.run(*args, run_name="never", **kwargs)
+    assert not f.system.run_folder("never").exists()
+    assert f(1, 2) == 3
+    assert f(1, b=2) == 3

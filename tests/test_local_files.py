@@ -66,3 +66,51 @@ def test_a_new_file_gets_the_usual_permissions(tmp_path):
     umask = os.umask(0)
     os.umask(umask)
     assert (tmp_path / "inputs.pkl").stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_makedirs_makes_missing_parents_and_refuses_a_file(tmp_path):
+    fs = RunFileSystem()
+    fs.makedirs(str(tmp_path / "a" / "b"), exist_ok=True)
+    fs.makedirs(str(tmp_path / "a" / "b"), exist_ok=True)  # there already: fine
+    assert (tmp_path / "a" / "b").is_dir()
+    with pytest.raises(FileExistsError):
+        fs.makedirs(str(tmp_path / "a" / "b"), exist_ok=False)
+    (tmp_path / "file").write_bytes(b"x")
+    with pytest.raises(FileExistsError):
+        fs.makedirs(str(tmp_path / "file"), exist_ok=True)
+
+
+def test_moving_a_folder_to_a_free_name_renames_it(tmp_path):
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "inside").write_bytes(b"kept")
+    RunFileSystem().mv(str(tmp_path / "src"), str(tmp_path / "dst"))
+    assert (tmp_path / "dst" / "inside").read_bytes() == b"kept"
+    assert not (tmp_path / "src").exists()
+
+
+def test_moving_a_file_to_another_device_copies_it(tmp_path):
+    other = "/dev/shm"
+    if not os.path.isdir(other) or os.stat(other).st_dev == os.stat(tmp_path).st_dev:
+        pytest.skip("needs /dev/shm on another device than the temporary directory")
+    (tmp_path / "file").write_bytes(b"data")
+    target = os.path.join(other, f"rhcore-test-{os.getpid()}")
+    try:
+        RunFileSystem().mv(str(tmp_path / "file"), target)
+        with open(target, "rb") as moved:
+            assert moved.read() == b"data"
+        assert not (tmp_path / "file").exists()
+    finally:
+        if os.path.exists(target):
+            os.unlink(target)
+
+
+def test_a_log_written_through_its_descriptor_and_closed(tmp_path):
+    from rhcore.logfiles import LogFile
+
+    log = LogFile(Folder(str(tmp_path), "file"), "run.out", autosync=False)
+    os.write(log.fileno(), b"from the descriptor\n")
+    log.write(b"through the log\n")
+    log.close()
+    assert (tmp_path / "run.out").read_bytes() == b"from the descriptor\nthrough the log\n"
+    with pytest.raises(ValueError):
+        log.write(b"too late")
