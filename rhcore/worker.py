@@ -44,7 +44,7 @@ from rhcore.heartbeat import HEARTBEAT_SECONDS, beat, beating
 from rhcore.logfiles import LogFile, sync_interval
 from rhcore.protocol import PROTOCOL_VERSION, FrameBuffer, encode
 from rhcore.remote import pack_exception
-from rhcore.run import Run, read_run_config
+from rhcore.run import read_run_config
 from rhcore.status import RunStatus, check_transition
 
 INLINE_RESULT_LIMIT = 1 << 20
@@ -86,7 +86,7 @@ def execute(
     preloads them for the jobs after). ``folder``: the job's folder, when the caller has it.
     """
     folder = folder or job_folder(job)
-    run = Run._at(folder, job["config"]) if folder is not None and job.get("config") else None
+    run = context.ActiveRun(job["config"]["name"]) if folder is not None and job.get("config") else None
     modules_before = set(sys.modules) if report_imports else set()
     if run is not None:
         context.push(run)
