@@ -151,3 +151,22 @@ def kill_all(pids: list[int], sig: int = signal.SIGKILL) -> None:
             os.kill(pid, sig)
         except (ProcessLookupError, PermissionError):
             pass
+
+
+def reap(pids: list[int], timeout: float = 1.0) -> None:
+    """Collect the exit status of those of ``pids`` that are this process's children, once
+    they end (within ``timeout`` seconds): a long-lived process that killed its children
+    must, or they linger as zombies that still look alive to ``kill -0``."""
+    waiting = set(pids)
+    deadline = time.monotonic() + timeout
+    while waiting:
+        for pid in list(waiting):
+            try:
+                if os.waitpid(pid, os.WNOHANG)[0] == 0:
+                    continue  # still running
+            except ChildProcessError:  # not ours, or reaped already
+                pass
+            waiting.discard(pid)
+        if not waiting or time.monotonic() > deadline:
+            return
+        time.sleep(0.01)

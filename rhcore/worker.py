@@ -31,6 +31,7 @@ import selectors
 import signal
 import subprocess
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator
@@ -56,6 +57,11 @@ IDENTITY_DELAY = 0.05
 """A job's process is named in its Run's config once it has run this long (seconds): a
 short job ends first, which saves every short Run one publish of its config. Until then
 the Run names the server, which answers for it."""
+INTERRUPT_SIGNAL = signal.SIGUSR2
+"""Stops the job a long-lived process (a Ray task) is running, as a plain cancel asks: its
+handler raises ``KeyboardInterrupt`` in the job, as SIGINT would where SIGINT is blocked
+(Ray workers block it), and a signal interrupts a blocking system call (a sleep, a wait for
+a child), which the flag Ray's own cancel sets is not seen by until the call returns."""
 CANCEL_GRACE_SECONDS = 5.0
 CANCEL_MARKER = layout.CANCEL_MARKER
 STREAM_FILES = ("stdout", "stderr")
@@ -265,7 +271,7 @@ def run_in_process(job: dict[str, Any], *, identity: dict[str, Any] | None = Non
     started = liveness.ticks_now()
     outcome: dict[str, Any] | None = None
     try:
-        with _output_to(logs), _registry_of(job), beating(folder):
+        with _output_to(logs), _registry_of(job), beating(folder), _interruptible(folder):
             outcome = execute(job, folder=folder)
         if outcome.get("traceback"):
             logs[1].write(outcome["traceback"].encode("utf-8", "backslashreplace"))
@@ -277,12 +283,46 @@ def run_in_process(job: dict[str, Any], *, identity: dict[str, Any] | None = Non
                 return False
             cancelled = folder.has(CANCEL_MARKER)
             if cancelled:  # a cancel stops what the job started, too
-                liveness.kill_all(liveness.descendants(os.getpid(), started_since=started))
+                started_by_job = liveness.descendants(os.getpid(), started_since=started)
+                liveness.kill_all(started_by_job)
+                liveness.reap(started_by_job)
             return cancelled
 
         cancelled = _shielded(wrap_up)
     finish(folder, config, outcome, cancelled=cancelled)
     return outcome
+
+
+_interruptible_job: Folder | None = None
+"""The folder of the job :data:`INTERRUPT_SIGNAL` would interrupt now, if any."""
+_handling_interrupts = False
+
+
+@contextlib.contextmanager
+def _interruptible(folder: Folder) -> Iterator[None]:
+    """Let :data:`INTERRUPT_SIGNAL` stop the job for the block's duration, when the job runs
+    in the main thread (where Python runs signal handlers); elsewhere only the executor's
+    own cancel reaches it."""
+    global _interruptible_job, _handling_interrupts
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    if not _handling_interrupts:
+        signal.signal(INTERRUPT_SIGNAL, _interrupt_job)
+        _handling_interrupts = True
+    _interruptible_job = folder
+    try:
+        yield
+    finally:
+        _interruptible_job = None
+
+
+def _interrupt_job(signum: int, frame: Any) -> None:
+    """Raise KeyboardInterrupt in the running job — only if its Run was asked to cancel: a
+    signal that arrives late, after its job ended, must not stop the next one."""
+    folder = _interruptible_job
+    if folder is not None and folder.has(CANCEL_MARKER):
+        raise KeyboardInterrupt
 
 
 def _shielded(step: Callable[[], Any]) -> Any:

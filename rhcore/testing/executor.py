@@ -265,7 +265,9 @@ class ExecutorContract:
         run = rh.function(spawn_and_sleep, system=cluster).run(60, run_name=run_name)
         line = wait_for(lambda: "child pid" in run.stdout() and run.stdout(), what="the child to start")
         child_pid = int(line.split("child pid")[1].split()[0])
+        asked = time.monotonic()
         cancelled = cluster.cancel(run_name)
+        assert time.monotonic() - asked < 20, "the cancel waited for the job instead of stopping it"
         assert cancelled.status is rh.RunStatus.CANCELLED
         assert run.refresh().status is rh.RunStatus.CANCELLED
         wait_for(lambda: not _remote_pid_alive(cluster, child_pid), 15, "the child to be stopped")

@@ -25,7 +25,7 @@ from rhcore.executor import Executor
 from rhcore.folder import Folder
 from rhcore.run import read_run_config, with_job_identity
 from rhcore.status import RunStatus
-from rhcore.worker import CANCEL_MARKER, STREAM_FILES, finish, job_folder, run_in_process
+from rhcore.worker import CANCEL_MARKER, INTERRUPT_SIGNAL, STREAM_FILES, finish, job_folder, run_in_process
 
 DEFAULT_SCHEDULING_TIMEOUT = 300.0
 """Seconds a Run may wait for Ray to place it before it fails (``scheduling_timeout``)."""
@@ -269,9 +269,13 @@ class RayExecutor(Executor):
             liveness.kill_all(liveness.descendants(int(worker["pid"])))
         if ref is not None:
             ray.cancel(ref, force=force, recursive=True)
+            if not force and worker and not ray.wait([ref], timeout=0.2)[0] and liveness.alive(worker):
+                # Ray's cancel flags the task's thread, which a blocking system call (a sleep,
+                # a wait for a child) does not see until it returns; a signal interrupts it
+                os.kill(int(worker["pid"]), INTERRUPT_SIGNAL)
             ray.wait([ref], timeout=30)
         elif worker and liveness.alive(worker):
-            os.kill(int(worker["pid"]), signal.SIGKILL if force else signal.SIGINT)
+            os.kill(int(worker["pid"]), signal.SIGKILL if force else INTERRUPT_SIGNAL)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if RunStatus((read_run_config(folder) or config)["status"]).is_final:
