@@ -58,10 +58,9 @@ IDENTITY_DELAY = 0.05
 short job ends first, which saves every short Run one publish of its config. Until then
 the Run names the server, which answers for it."""
 INTERRUPT_SIGNAL = signal.SIGUSR2
-"""Stops the job a long-lived process (a Ray task) is running, as a plain cancel asks: its
-handler raises ``KeyboardInterrupt`` in the job, as SIGINT would where SIGINT is blocked
-(Ray workers block it), and a signal interrupts a blocking system call (a sleep, a wait for
-a child), which the flag Ray's own cancel sets is not seen by until the call returns."""
+"""What a plain cancel sends a long-lived process running a job (a Ray task): the job gets
+``KeyboardInterrupt``, as from SIGINT, which Ray workers block. Unlike the flag Ray's own
+cancel sets, a signal also interrupts a blocking system call (a sleep, a wait for a child)."""
 CANCEL_GRACE_SECONDS = 5.0
 CANCEL_MARKER = layout.CANCEL_MARKER
 STREAM_FILES = ("stdout", "stderr")
