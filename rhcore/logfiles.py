@@ -9,7 +9,6 @@ syncs it once more.
 
 from __future__ import annotations
 
-import io
 import os
 import tempfile
 import threading
@@ -28,9 +27,6 @@ def sync_interval() -> float:
         return 1.0
 
 
-_CREATE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)
-
-
 class LogFile:
     """A binary, append-only writer for one log file of a Run's folder.
 
@@ -42,37 +38,26 @@ class LogFile:
         self.folder, self.name = folder, name
         self._lock = threading.Lock()
         self._closed = False
-        self._file: io.BufferedWriter | None = None
         if folder.is_local:
             self._spool_path = None
-            self._fd = os.open(folder.join(name), _CREATE, 0o666)
+            self._file = open(folder.join(name), "wb")  # noqa: SIM115  (closed by close())
         else:
-            self._fd, self._spool_path = tempfile.mkstemp(prefix="rhcore-log-", suffix="-" + name)
+            fd, self._spool_path = tempfile.mkstemp(prefix="rhcore-log-", suffix="-" + name)
+            self._file = os.fdopen(fd, "wb")
             self._synced_size = -1
+        self.write = self._file.write  # the file's own (C) write: capture calls it per line
         self._autosync = autosync
         if autosync:  # else the owner calls sync() (a forking server must not start threads)
             _syncer.watch(self)
 
-    def write(self, data: bytes) -> int:
-        """Append ``data``. The buffered file is made on the first write (a job whose output
-        goes to the descriptor directly never needs one); from then on this attribute is
-        the file's own (C) write, which capture calls per line."""
-        with self._lock:
-            if self._closed:
-                raise ValueError(f"write to the closed log {self.name!r}")
-            if self._file is None:
-                self._file = open(self._fd, "wb", closefd=False)  # noqa: SIM115  (closed by close())
-                self.write = self._file.write  # type: ignore[method-assign]
-        return self._file.write(data)
-
     def flush(self) -> None:
-        if not self._closed and self._file is not None:
+        if not self._closed:
             self._file.flush()
 
     def fileno(self) -> int:
         """The descriptor of the file written (the spool, for a non-local folder): a process
         can point its own stdout at it."""
-        return self._fd
+        return self._file.fileno()
 
     def sync(self) -> None:
         """Make what was written readable on the folder's system: flush a local log, upload
@@ -84,7 +69,7 @@ class LogFile:
         with self._lock:
             if self._closed and self._synced_size == -2:
                 return
-            if not self._closed and self._file is not None:
+            if not self._closed:
                 self._file.flush()
             size = os.path.getsize(self._spool_path)
             if size == self._synced_size:
@@ -103,9 +88,8 @@ class LogFile:
         if self._autosync:
             _syncer.forget(self)
         with self._lock:
-            if self._file is not None:
-                self._file.close()
-            os.close(self._fd)
+            self._file.flush()
+            self._file.close()
             self._closed = True
         if self._spool_path is not None:
             try:

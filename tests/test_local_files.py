@@ -104,7 +104,8 @@ def test_moving_a_file_to_another_device_copies_it(tmp_path):
             os.unlink(target)
 
 
-def test_a_log_written_through_its_descriptor_and_closed(tmp_path):
+
+def test_a_log_written_through_its_descriptor_and_its_writer(tmp_path):
     from rhcore.logfiles import LogFile
 
     log = LogFile(Folder(str(tmp_path), "file"), "run.out", autosync=False)
