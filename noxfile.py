@@ -101,8 +101,9 @@ def integration(session: nox.Session) -> None:
 
 @nox.session
 def ray(session: nox.Session) -> None:
-    """plugins/rh_ray against a real local Ray head (started and stopped by the tests)."""
-    session.install("-e", ".[testing]", "-e", "plugins/rh_ray")
+    """plugins/rh_ray against a real local Ray head (started and stopped by the tests), with
+    Run folders on the local disk and on S3 (a moto server)."""
+    session.install("-e", ".[testing]", "-e", "plugins/rh_ray", "-e", "./rh_s3", "moto[server]")
     session.run("pytest", "plugins/rh_ray/tests", *session.posargs)
 
 

@@ -201,6 +201,23 @@ class Folder:
                 pass
         raise FileNotFoundError(f"No file {self.system}:{path}")
 
+    def read_from(self, name: str, offset: int) -> bytes:
+        """What file ``name`` holds from byte ``offset`` on — how a growing log is followed:
+        ``b""`` when nothing was written past ``offset`` or the file is not there yet
+        (object stores refuse a range that starts at the end instead of answering empty,
+        each in its own words, so the size is looked up first)."""
+        path = self.join(name)
+        with self._errors("read", path):
+            try:
+                if self.is_local:
+                    return self.fs.cat_file(path, start=offset)
+                size = self.fs.size(path)
+                if size is None or size <= offset:
+                    return b""
+                return self.fs.cat_file(path, start=offset, end=size)
+            except FileNotFoundError:
+                return b""
+
     def write_bytes(self, name: str, data: bytes) -> None:
         """Write file ``name`` (not atomically: use :meth:`publish` for configs)."""
         self.check_writable()

@@ -13,14 +13,6 @@ if TYPE_CHECKING:
     from rhcore.run import Run
 
 
-def read_from(run: Run, name: str, offset: int) -> bytes:
-    """The bytes of log ``name`` from ``offset`` on (b"" if it does not exist yet)."""
-    try:
-        return run.folder.fs.cat_file(run.folder.join(name), start=offset)
-    except FileNotFoundError:
-        return b""
-
-
 def follow(
     run: Run,
     *,
@@ -41,7 +33,7 @@ def follow(
         ended = run.refresh().status.is_final
         if show:
             for name, target in targets:
-                data = read_from(run, name, offsets[name])
+                data = run.folder.read_from(name, offsets[name])
                 if data:
                     offsets[name] += len(data)
                     target.write(decoders[name].decode(data, final=ended))

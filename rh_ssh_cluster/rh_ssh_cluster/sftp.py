@@ -8,7 +8,8 @@ Changes to the stock filesystem, each for a guarantee rhcore relies on:
   from many threads (calls on the SFTP session take turns);
 - ``pipe_file(..., mode="create")`` is a real exclusive create (``O_EXCL``), and ``mv``
   replaces an existing target atomically (``posix-rename@openssh.com``);
-- ``~`` and ``~/...`` mean the login user's home, as relative paths do.
+- ``~`` and ``~/...`` mean the login user's home, as relative paths do;
+- ``cat_file`` reads byte ranges counted from the end too (the stock one fails on them).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from fsspec.implementations.sftp import SFTPFileSystem
 from fsspec.spec import AbstractFileSystem
 from fsspec.utils import infer_storage_options
 
+from rh_ssh_cluster import ranges
 from rh_ssh_cluster.config import SSHSettings
 from rh_ssh_cluster.connection import SSHConnection, connection
 from rh_ssh_cluster.paths import home_relative
@@ -151,11 +153,16 @@ class RunSFTPFileSystem(SFTPFileSystem):
     def cat_file(
         self, path: str, start: int | None = None, end: int | None = None, **kwargs: Any
     ) -> bytes:
-        if start is not None or end is not None:
-            return super().cat_file(path, start=start, end=end, **kwargs)
         path = self._strip_protocol(path)
         with self.connection.sftp() as sftp, sftp.open(path, "rb") as f:
-            return b"".join(iter(functools.partial(f.read, COPY_CHUNK), b""))
+            if start is None and end is None:
+                return b"".join(iter(functools.partial(f.read, COPY_CHUNK), b""))
+            size = f.stat().st_size if ranges.needs_size(start, end) else None
+            offset, length = ranges.resolve(start, end, size)
+            f.seek(offset)
+            if length < 0:
+                return b"".join(iter(functools.partial(f.read, COPY_CHUNK), b""))
+            return f.read(length) if length else b""
 
     def pipe_file(self, path: str, value: bytes, mode: str = "overwrite", **kwargs: Any) -> None:
         """Write ``value`` to ``path``; with ``mode="create"`` only if no file is there

@@ -10,7 +10,9 @@ Changes to the stock ``sshfs.SSHFileSystem``, each for a guarantee rhcore relies
 - ``pipe_file(..., mode="create")`` is a real exclusive create (``O_EXCL``), and ``mv``
   replaces an existing target atomically (``posix-rename@openssh.com``), never by the
   copy-and-delete the stock one falls back to;
-- ``~`` and ``~/...`` mean the login user's home, as relative paths do.
+- ``~`` and ``~/...`` mean the login user's home, as relative paths do;
+- ``cat_file(path, start, end)`` reads that byte range (the stock one ignores both and
+  returns the whole file, so a followed log would repeat itself).
 
 asyncssh runs on fsspec's event loop thread, so the filesystem may be used from many
 threads; its SFTP channels are pooled by sshfs.
@@ -32,6 +34,7 @@ from sshfs import SSHFileSystem
 from sshfs.pools import SFTPSoftChannelPool
 from sshfs.utils import wrap_exceptions
 
+from rh_ssh_cluster import ranges
 from rh_ssh_cluster.config import SSHSettings
 from rh_ssh_cluster.connection import (
     HostKeyError,
@@ -240,6 +243,19 @@ class RunSSHFileSystem(SSHFileSystem):
                 raise
             async with f:
                 await f.write(value)
+
+    @wrap_exceptions
+    async def _cat_file(
+        self, path: str, start: int | None = None, end: int | None = None, **kwargs: Any
+    ) -> bytes:
+        """The bytes of ``path`` from ``start`` to ``end`` (fsspec's meaning: either may be
+        None or negative, counted from the end)."""
+        async with self._pool.get() as channel, channel.open(path, "rb") as f:
+            if start is None and end is None:
+                return await f.read()
+            size = (await f.stat()).size if ranges.needs_size(start, end) else None
+            offset, length = ranges.resolve(start, end, size)
+            return await f.read(length, offset) if length else b""
 
     @wrap_exceptions
     async def _mv(self, path1: str, path2: str, **kwargs: Any) -> None:

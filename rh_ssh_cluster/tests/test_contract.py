@@ -18,3 +18,18 @@ class TestSSHContract(FilesystemContract):
     @pytest.fixture
     def place(self, sshd, remote_dir):
         return Folder(remote_dir, "ssh", sshd.data_config)
+
+
+@pytest.mark.parametrize("system", ["sftp", "ssh"])
+def test_byte_ranges_are_read_as_fsspec_defines_them(system, sshd, remote_dir):
+    """What following a log reads (the stock sshfs ignored the range: whole files again)."""
+    folder = Folder(remote_dir, system, sshd.data_config)
+    folder.write_bytes("digits", b"0123456789")
+    fs, path = folder.fs, folder.join("digits")
+    assert fs.cat_file(path) == b"0123456789"
+    assert fs.cat_file(path, start=3) == b"3456789"
+    assert fs.cat_file(path, start=3, end=5) == b"34"
+    assert fs.cat_file(path, start=-3) == b"789"
+    assert fs.cat_file(path, end=-8) == b"01"
+    assert fs.cat_file(path, start=10) == b""
+    assert fs.cat_file(path, start=4, end=2) == b""

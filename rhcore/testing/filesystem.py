@@ -82,6 +82,20 @@ class FilesystemContract:
             folder.read_bytes("absent.txt")
         assert read_run_config(folder) is None
 
+    def test_a_growing_file_is_read_from_where_the_last_look_ended(self, place: Folder) -> None:
+        """How logs are followed: the bytes past an offset, nothing at the end, nothing yet
+        for a file not written (object stores refuse a range starting at the end)."""
+        folder = fresh(place)
+        assert folder.read_from("log.out", 0) == b""
+        folder.write_bytes("log.out", b"")
+        assert folder.read_from("log.out", 0) == b""
+        folder.write_bytes("log.out", b"first\n")
+        assert folder.read_from("log.out", 0) == b"first\n"
+        assert folder.read_from("log.out", 6) == b""
+        folder.write_bytes("log.out", b"first\nsecond\n")
+        assert folder.read_from("log.out", 6) == b"second\n"
+        assert folder.read_from("log.out", 13) == b""
+
     def test_publish_is_atomic(self, place: Folder) -> None:
         """A reader racing a writer sees one whole version or the other, never a mix."""
         folder = fresh(place)

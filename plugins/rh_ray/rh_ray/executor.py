@@ -7,6 +7,7 @@ the local cluster, via :func:`rhcore.worker.run_in_process`.
 
 from __future__ import annotations
 
+import codecs
 import functools
 import os
 import signal
@@ -74,11 +75,11 @@ class RayJobHandle:
     def wait(self, timeout: float | None = None) -> dict[str, Any]:
         """The job's outcome; with ``stream``, its logs are printed here as they grow."""
         deadline = None if timeout is None else time.monotonic() + timeout
-        offsets = {"out": 0, "err": 0}
+        logs = _LogEcho(self.folder, self.config) if self.stream and self.folder is not None else None
         while True:
             ready, _ = ray.wait([self.ref], timeout=0.1)
-            if self.stream and self.folder is not None:
-                self._show(offsets)
+            if logs is not None:
+                logs.show(final=bool(ready))
             if ready:
                 break
             if deadline is not None and time.monotonic() > deadline:
@@ -97,16 +98,23 @@ class RayJobHandle:
             if self.scratch is not None:
                 self.scratch.rm()
 
-    def _show(self, offsets: dict[str, int]) -> None:
-        names = (self.config["stdout_file"], self.config["stderr_file"]) if self.config else STREAM_FILES
-        for key, name, target in zip(("out", "err"), names, (sys.stdout, sys.stderr), strict=True):
-            try:
-                data = self.folder.fs.cat_file(self.folder.join(name), start=offsets[key])
-            except FileNotFoundError:
-                continue
-            if data:
-                offsets[key] += len(data)
-                target.write(data.decode("utf-8", "replace"))
+
+class _LogEcho:
+    """Prints what a task appends to its logs here, on this process's stdout and stderr."""
+
+    def __init__(self, folder: Folder, config: dict | None):
+        names = (config["stdout_file"], config["stderr_file"]) if config else STREAM_FILES
+        self.folder = folder
+        self.logs = [(name, target, codecs.getincrementaldecoder("utf-8")("replace"))
+                     for name, target in zip(names, (sys.stdout, sys.stderr), strict=True)]
+        self.offsets = dict.fromkeys(names, 0)
+
+    def show(self, *, final: bool) -> None:
+        for name, target, decoder in self.logs:
+            data = self.folder.read_from(name, self.offsets[name])
+            if data or final:
+                self.offsets[name] += len(data)
+                target.write(decoder.decode(data, final=final))
                 target.flush()
 
 
