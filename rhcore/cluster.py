@@ -35,7 +35,7 @@ from rhcore.registry import get_registry
 from rhcore.remote import unpack_exception
 from rhcore.resources import Resource
 from rhcore.run import Run, current_creator, read_run_config
-from rhcore.secrets import redact
+from rhcore.secrets import redact, scrub
 from rhcore.status import RunStatus, RunType
 
 _executors: dict[tuple, Any] = {}
@@ -130,10 +130,13 @@ class Cluster(Resource):
         inputs_digest: str | None = None,
         attempt: int | None = None,
     ) -> tuple[Run | None, JobHandle]:
-        """Start ``job`` here; with a ``run_name``, record it as a Run first (RUNNING)."""
+        """Start ``job`` here; with a ``run_name``, record it as a Run first (RUNNING). A
+        job the cluster refuses records nothing; one it fails to start leaves its Run in
+        ERROR saying why."""
         from rhcore import leases
 
         run = None
+        self.executor.check(job)
         if run_name is not None:
             folder = self.run_folder(run_name)
             if attempt is None:
@@ -159,7 +162,12 @@ class Cluster(Resource):
             }, self)
             config = run._set_status(RunStatus.RUNNING)
             job = {**job, "folder": self.executor.worker_folder(folder), "config": config}
-        handle = self.executor.submit(job, stream=stream)
+        try:
+            handle = self.executor.submit(job, stream=stream)
+        except BaseException as exc:
+            if run is not None:
+                _fail_to_start(run, exc)
+            raise
         return run, handle
 
     def outcome_value(self, outcome: dict[str, Any], run: Run | None) -> Any:
@@ -301,6 +309,14 @@ def _rebuild(name, kind, run_store, data_config, max_parallel, settings) -> Clus
 
 def _what(run: Run | None) -> str:
     return f"Run {run.name!r}" if run is not None else "The call"
+
+
+def _fail_to_start(run: Run, exc: BaseException) -> None:
+    """End a recorded Run whose job could not be submitted, so it never stays RUNNING."""
+    run.error = scrub(f"It could not be started: {type(exc).__name__}: {exc}", run.folder.data_config)
+    run.end_time = layout.now_iso()
+    with contextlib.suppress(Exception):  # the submit's own error is the one to report
+        run._set_status(RunStatus.ERROR)
 
 
 def _wait(handle: JobHandle, cluster: Cluster, run: Run | None) -> dict[str, Any]:

@@ -66,6 +66,10 @@ class Executor(abc.ABC):
         """The identity of the process that answers for this cluster's Runs, if one does."""
         return None
 
+    def check(self, job: dict[str, Any]) -> None:  # noqa: B027 - most executors run any job
+        """Refuse a job this cluster can never run (it asks for more than the cluster has),
+        before its Run is recorded: raise the error the caller should see."""
+
     @abc.abstractmethod
     def submit(self, job: dict[str, Any], *, stream: bool) -> JobHandle:
         """Start ``job``; with ``stream`` its output is shown in this process live."""

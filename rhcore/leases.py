@@ -71,6 +71,12 @@ def next_attempt(folder: Folder) -> int:
             return generation
 
 
+def release(folder: Folder, generation: int) -> None:
+    """Give back lease ``generation`` whose attempt was never recorded (its cluster refused
+    the job), so the next caller takes it instead of waiting for this one's holder."""
+    folder.remove(f"{LEASE_PREFIX}{generation}")
+
+
 def try_acquire(
     folder: Folder, config: dict[str, Any] | None, worker_alive: Callable[[dict], bool | None]
 ) -> int | None:

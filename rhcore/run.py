@@ -373,8 +373,10 @@ class Run(Resource):
         alive, reason = worker_verdict(self.worker or {}, self.cluster, self.folder, self.start_time)
         if alive is not False:
             return
-        config = self._read_config()  # the worker may have finished meanwhile
-        if config is None or config.get("status") != RunStatus.RUNNING.value:
+        judged = self.attempt
+        config = self._read_config()  # the worker may have finished meanwhile, or been retried
+        if (config is None or config.get("status") != RunStatus.RUNNING.value
+                or config.get("attempt") != judged):
             if config is not None:
                 self._apply(config)
             return

@@ -244,14 +244,17 @@ def run_in_process(job: dict[str, Any], *, identity: dict[str, Any] | None = Non
     The Run is published RUNNING with this process's identity (plus ``identity``), file
     descriptors 1 and 2 point at the Run's logs while the job runs, and the final config is
     published after the logs are complete. A folder without a Run config only receives the
-    output (:data:`STREAM_FILES`) for a caller to stream; without a folder, output stays
-    where this process's goes.
+    output (:data:`STREAM_FILES`) for a caller to stream, and the process's identity as the
+    job starts; without a folder, output stays where this process's goes. A job executed
+    again in its folder (its executor retried it) is its Run's next attempt.
     """
     folder = job_folder(job)
     if folder is None:
         return execute(job)
-    if not job.get("config"):  # a call without a Run whose caller streams: logs only
+    if not job.get("config"):  # a call without a Run: logs only, for its caller
         folder.mkdir()
+        started = {"job": liveness.identify(), **(identity or {})}
+        folder.write_bytes(layout.WORKER_FILE, json.dumps(started).encode())
         logs = (LogFile(folder, STREAM_FILES[0]), LogFile(folder, STREAM_FILES[1]))
         try:
             with _output_to(logs), _registry_of(job):
@@ -265,7 +268,11 @@ def run_in_process(job: dict[str, Any], *, identity: dict[str, Any] | None = Non
         return {"ok": False, "cancelled": True, "error": "cancelled before it started"}
     config["worker"] = {**(config.get("worker") or {}), "job": liveness.identify(), **(identity or {})}
     # at once: this process is whom a cancel from elsewhere stops, and whose death ends the Run
-    folder.write_bytes(layout.WORKER_FILE, json.dumps(config["worker"]).encode())
+    if not folder.create(layout.WORKER_FILE, json.dumps(config["worker"]).encode()):
+        config = _attempt_again(folder, config)
+        if config is None:
+            return {"ok": False, "gone": True,
+                    "error": "executed again after its worker died, but another caller had started it anew"}
     logs = (LogFile(folder, config["stdout_file"]), LogFile(folder, config["stderr_file"]))
     started = liveness.ticks_now()
     outcome: dict[str, Any] | None = None
@@ -290,6 +297,26 @@ def run_in_process(job: dict[str, Any], *, identity: dict[str, Any] | None = Non
         cancelled = _shielded(wrap_up)
     finish(folder, config, outcome, cancelled=cancelled)
     return outcome
+
+
+def _attempt_again(folder: Folder, config: dict[str, Any]) -> dict[str, Any] | None:
+    """A job executing where it executed before: its executor retries it because its worker
+    died (Ray's ``max_retries``). Return its Run's next attempt, published RUNNING — or None
+    if another caller (a ``get_or_call`` that saw the death) already started one."""
+    from rhcore import leases
+
+    if leases.current(folder) != config.get("attempt"):
+        return None
+    attempt = leases.try_acquire(folder, read_run_config(folder), lambda worker: False)  # it died
+    if attempt is None:
+        return None
+    for stale in (layout.RESULT_FILE, layout.HEARTBEAT_FILE):
+        folder.remove(stale)
+    folder.write_bytes(layout.WORKER_FILE, json.dumps(config["worker"]).encode())  # before it runs
+    config = {**config, "attempt": attempt, "status": RunStatus.RUNNING.value, "start_time": layout.now_iso(),
+              "end_time": None, "error": None, "error_traceback": None}
+    publish(folder, config)
+    return config
 
 
 _interruptible_job: Folder | None = None

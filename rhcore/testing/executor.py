@@ -277,6 +277,16 @@ class ExecutorContract:
         rh.function(sleeper, system=cluster).run(60, run_name=run_name)
         assert cluster.cancel(run_name, force=True).status is rh.RunStatus.CANCELLED
 
+    def test_force_cancel_stops_the_worker_and_what_it_started(self, cluster):
+        """Killing what the job started must not let the job finish first (COMPLETED)."""
+        run_name = self.name("force_child")
+        run = rh.function(spawn_and_sleep, system=cluster).run(60, run_name=run_name)
+        line = wait_for(lambda: "child pid" in run.stdout() and run.stdout(), what="the child to start")
+        child_pid = int(line.split("child pid")[1].split()[0])
+        assert cluster.cancel(run_name, force=True).status is rh.RunStatus.CANCELLED
+        assert run.refresh().status is rh.RunStatus.CANCELLED
+        wait_for(lambda: not _remote_pid_alive(cluster, child_pid), 15, "the child to be stopped")
+
     def test_cancelling_a_finished_run_changes_nothing_and_says_so(self, cluster):
         run_name = self.name("done")
         rh.function(summer, system=cluster)(1, 1, run_name=run_name)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import functools
+import logging
 import os
 import signal
 import socket
@@ -24,9 +25,12 @@ from rhcore import layout, liveness, settings
 from rhcore.errors import RhcoreError
 from rhcore.executor import Executor
 from rhcore.folder import Folder
+from rhcore.remote import pack_exception
 from rhcore.run import read_run_config, with_job_identity
 from rhcore.status import RunStatus
 from rhcore.worker import CANCEL_MARKER, INTERRUPT_SIGNAL, STREAM_FILES, finish, job_folder, run_in_process
+
+logger = logging.getLogger("rhcore")
 
 DEFAULT_SCHEDULING_TIMEOUT = 300.0
 """Seconds a Run may wait for Ray to place it before it fails (``scheduling_timeout``)."""
@@ -41,6 +45,10 @@ PRUNE_SECONDS = 10.0
 
 class UnschedulableError(RhcoreError, ValueError):
     """The Ray cluster cannot give a Run the resources it asks for."""
+
+
+class SchedulingTimeoutError(RhcoreError, TimeoutError):
+    """Ray could not place a call within its ``scheduling_timeout``."""
 
 
 @ray.remote(max_retries=0)
@@ -87,6 +95,11 @@ class RayJobHandle:
         try:
             return ray.get(self.ref)
         except ray.exceptions.TaskCancelledError:
+            unplaced = self.executor.unplaced.get(self.job["folder"]["path"], (None,))[0]
+            if unplaced is not None:  # the watcher gave up on it: its reason, not a cancel
+                self.executor.settle(self.folder, self.config, unplaced)
+                return {"ok": False, "exc": pack_exception(SchedulingTimeoutError(unplaced)),
+                        "error": unplaced, "traceback": ""}
             self.executor.settle(self.folder, self.config, "cancelled")
             return {"ok": False, "cancelled": True, "error": "cancelled"}
         except ray.exceptions.RayError as exc:
@@ -95,6 +108,7 @@ class RayJobHandle:
             return {"ok": False, "gone": True, "cancelled": status == RunStatus.CANCELLED.value,
                     "error": reason}
         finally:
+            self.executor.forget(self.job["folder"]["path"])
             if self.scratch is not None:
                 self.scratch.rm()
 
@@ -130,6 +144,9 @@ class RayExecutor(Executor):
         super().__init__(cluster)
         self.address = cluster.settings.get("address", "auto")
         self._tasks: dict[str, tuple[ray.ObjectRef, float, dict]] = {}
+        self.unplaced: dict[str, tuple[str, float]] = {}
+        """Why and when the watcher gave up on a task it could not place, by the job's
+        folder path (kept a while for the task's waiter, if it has one)."""
         self._totals_cache: dict[str, float] = {}
         self._totals_at = -TOTALS_MAX_AGE
         self._remotes: dict[str, Any] = {}
@@ -167,11 +184,23 @@ class RayExecutor(Executor):
 
     # -- submitting --
 
+    def check(self, job: dict[str, Any]) -> None:
+        chosen, _ = self._ray_options(job.get("options") or {})
+        self._fits(chosen)
+        self._remote(chosen)  # Ray refuses options it cannot take (a negative count...) here
+
     def _ray_options(self, options: dict[str, Any]) -> tuple[dict[str, Any], float]:
+        """Ray's options for a call, and how long it may wait for a place."""
         chosen = {"max_retries": options.get("max_retries", 0)}
         for key in ("num_cpus", "num_gpus", "memory", "resources"):
             if options.get(key) is not None:
                 chosen[key] = options[key]
+        timeout = options.get("scheduling_timeout",
+                              self.cluster.settings.get("scheduling_timeout", DEFAULT_SCHEDULING_TIMEOUT))
+        return chosen, float(timeout)
+
+    def _fits(self, chosen: dict[str, Any]) -> None:
+        """Refuse what asks for more than the whole Ray cluster has."""
         wanted = {"CPU": chosen.get("num_cpus", 1), "GPU": chosen.get("num_gpus", 0),
                   "memory": chosen.get("memory", 0), **(chosen.get("resources") or {})}
         totals = self._totals()
@@ -181,9 +210,6 @@ class RayExecutor(Executor):
                     f"Cluster {self.cluster.name!r} cannot run this: it asks for {amount} {resource} "
                     f"and the Ray cluster has {totals.get(resource, 0):g} in all"
                 )
-        timeout = options.get("scheduling_timeout",
-                              self.cluster.settings.get("scheduling_timeout", DEFAULT_SCHEDULING_TIMEOUT))
-        return chosen, float(timeout)
 
     def _totals(self) -> dict[str, float]:
         """The cluster's resources in all, re-read at most every few seconds (asking Ray
@@ -197,15 +223,20 @@ class RayExecutor(Executor):
         job = {**self.job_context(), **job}
         ray_options, timeout = self._ray_options(job.pop("options", None) or {})
         scratch = None
-        if stream and job.get("folder") is None:  # output to stream needs somewhere to go
+        if job.get("folder") is None:  # a call without a Run: where its output and start show
             scratch = self.store().child(".streams").child(uuid.uuid4().hex)
             job["folder"] = self.worker_folder(scratch)
         ref = self._remote(ray_options).remote(job)
         handle = RayJobHandle(self, ref, job, stream, scratch)
-        if job.get("config") is not None:
-            with self._lock:
-                self._tasks[job["folder"]["path"]] = (ref, time.monotonic() + timeout, job)
+        with self._lock:
+            self._tasks[job["folder"]["path"]] = (ref, time.monotonic() + timeout, job)
         return handle
+
+    def forget(self, path: str) -> None:
+        """Stop watching the task of the job whose folder is ``path`` (it was waited for)."""
+        with self._lock:
+            self._tasks.pop(path, None)
+            self.unplaced.pop(path, None)
 
     def _remote(self, ray_options: dict[str, Any]) -> Any:
         """The task with these options, made once per distinct options (Ray builds a new
@@ -230,38 +261,53 @@ class RayExecutor(Executor):
 
     def _watch(self) -> None:
         """Fail Runs Ray could not place within their timeout; forget finished tasks now
-        and then (asking Ray about every task costs, with thousands under way)."""
+        and then (asking Ray about every task costs, with thousands under way). A round
+        that fails (storage that failed, Ray shutting down) does not end the watching."""
         pruned = time.monotonic()
         while True:
             time.sleep(0.5)
-            now = time.monotonic()
-            with self._lock:
-                if now - pruned > PRUNE_SECONDS:
-                    watched, pruned = dict(self._tasks), now
-                else:
-                    watched = {path: task for path, task in self._tasks.items() if task[1] <= now}
-            if not watched or not ray.is_initialized():  # after ray.shutdown(): ray.wait would start Ray
-                continue
-            refs = [ref for ref, _, _ in watched.values()]
-            ready, _ = ray.wait(refs, num_returns=len(refs), timeout=0)
-            ready_ids = {ref.hex() for ref in ready}
-            for path, (ref, deadline, job) in watched.items():
-                if ref.hex() in ready_ids:
-                    with self._lock:
-                        self._tasks.pop(path, None)
-                elif now >= deadline:
-                    self._fail_unplaced(path, ref, job)
+            try:
+                pruned = self._watch_round(pruned)
+            except Exception:
+                logger.warning("The Ray scheduling watcher of %r failed a round", self.cluster.name,
+                               exc_info=True)
+
+    def _watch_round(self, pruned: float) -> float:
+        """One look at the watched tasks; returns when they were last pruned."""
+        now = time.monotonic()
+        with self._lock:
+            if now - pruned > PRUNE_SECONDS:
+                watched, pruned = dict(self._tasks), now
+                self.unplaced = {path: entry for path, entry in self.unplaced.items()
+                                 if now - entry[1] < PRUNE_SECONDS}
+            else:
+                watched = {path: task for path, task in self._tasks.items() if task[1] <= now}
+        if not watched or not ray.is_initialized():  # after ray.shutdown(): ray.wait would start Ray
+            return pruned
+        refs = [ref for ref, _, _ in watched.values()]
+        ready, _ = ray.wait(refs, num_returns=len(refs), timeout=0)
+        ready_ids = {ref.hex() for ref in ready}
+        for path, (ref, deadline, job) in watched.items():
+            if ref.hex() in ready_ids:
+                with self._lock:
+                    self._tasks.pop(path, None)
+            elif now >= deadline:
+                self._fail_unplaced(path, ref, job)
+        return pruned
 
     def _fail_unplaced(self, path: str, ref: ray.ObjectRef, job: dict[str, Any]) -> None:
         folder = job_folder(job)
-        config = read_run_config(folder)
-        if config is None or with_job_identity(folder, config.get("worker") or {}).get("job"):
+        config = read_run_config(folder) if job.get("config") else None
+        started = with_job_identity(folder, (config or {}).get("worker") or {}).get("job")
+        if started or (job.get("config") and config is None):
             return  # it started: the timeout only bounds the wait for a place
-        ray.cancel(ref, force=True)
-        self.settle(folder, config, "Ray could not place it within its scheduling timeout "
-                                    f"(available now: {_resources(ray.available_resources())})")
+        reason = ("Ray could not place it within its scheduling timeout "
+                  f"(available now: {_resources(ray.available_resources())})")
         with self._lock:
+            self.unplaced[path] = (reason, time.monotonic())  # before the cancel its waiter sees
             self._tasks.pop(path, None)
+        ray.cancel(ref, force=True)
+        self.settle(folder, config, reason)
 
     def cancel(self, folder: Folder, force: bool) -> dict[str, Any]:
         config = read_run_config(folder)
@@ -274,7 +320,8 @@ class RayExecutor(Executor):
         with self._lock:
             ref = self._tasks.get(folder.path, (None,))[0]
         if force and worker and liveness.alive(worker):
-            liveness.kill_all(liveness.descendants(int(worker["pid"])))
+            pid = int(worker["pid"])  # the task first: killed children would let it finish
+            liveness.kill_all([pid, *liveness.descendants(pid)])
         if ref is not None:
             ray.cancel(ref, force=force, recursive=True)
             if not force and worker and not ray.wait([ref], timeout=0.2)[0] and liveness.alive(worker):

@@ -8,7 +8,7 @@ import sys
 import time
 
 import pytest
-from rh_ray.executor import UnschedulableError
+from rh_ray.executor import SchedulingTimeoutError, UnschedulableError
 
 import rhcore as rh
 from rhcore.testing.executor import sleeper, summer, wait_for
@@ -40,7 +40,15 @@ def test_a_request_larger_than_the_cluster_fails_at_once(grid):
         f.run(1, 2, num_cpus=64, run_name="too_big")
     with pytest.raises(UnschedulableError, match="asks for 1 GPU"):
         f(1, 2, num_gpus=1)
+    with pytest.raises(ValueError):  # refused by Ray itself
+        f.run(1, 2, num_cpus=-1, run_name="negative")
     assert time.monotonic() - started < 5
+    assert grid.get_run("too_big") is None and grid.get_run("negative") is None  # nothing recorded
+    assert f.get_or_call(1, 2, run_name="too_big") == 3  # so the name is free, not held by a ghost
+    with pytest.raises(UnschedulableError):
+        f.get_or_call(1, 2, num_cpus=64, run_name="too_big_cached")
+    assert f.get_or_call(1, 2, run_name="too_big_cached") == 3  # its lease was given back
+    assert time.monotonic() - started < 10
 
 
 def test_a_run_ray_cannot_place_in_time_ends_in_error(grid):
@@ -52,6 +60,49 @@ def test_a_run_ray_cannot_place_in_time_ends_in_error(grid):
     assert waiting.status is rh.RunStatus.ERROR
     assert "could not place it within its scheduling timeout" in waiting.error
     grid.cancel("blocker", force=True)
+
+
+def test_a_call_ray_cannot_place_in_time_raises(grid):
+    blocker = rh.function(sleeper, system=grid).run(20, num_cpus=2, run_name="holder")
+    wait_for(lambda: (blocker.refresh().worker or {}).get("job"), what="the blocker to start")
+    f = rh.function(summer, system=grid).options(num_cpus=2, scheduling_timeout=1.5)
+    started = time.monotonic()
+    with pytest.raises(SchedulingTimeoutError, match="could not place it within its scheduling timeout"):
+        f(1, 1, run_name="starved_call")
+    with pytest.raises(SchedulingTimeoutError):  # a call without a Run is bounded too
+        f(1, 1)
+    assert time.monotonic() - started < 10
+    run = grid.get_run("starved_call")
+    assert run.status is rh.RunStatus.ERROR and "could not place" in run.error
+    grid.cancel("holder", force=True)
+
+
+def retried(marker: str, seconds: float):
+    """Waits long the first time it runs (until its worker is killed), not once retried."""
+    import os
+    import time
+
+    first = not os.path.exists(marker)
+    open(marker, "a").close()
+    print(f"attempt {'one' if first else 'two'} in {os.getpid()}", flush=True)
+    if first:
+        time.sleep(seconds)
+    return "retried" if not first else "first"
+
+
+@pytest.mark.parametrize("looked_at", [True, False], ids=["refreshed", "unwatched"])
+def test_a_run_ray_retries_is_its_next_attempt(grid, tmp_path, looked_at):
+    run = rh.function(retried, system=grid).run(str(tmp_path / "ran"), 60, max_retries=1,
+                                                run_name="retried")
+    wait_for(lambda: "attempt one" in run.stdout(), what="the first attempt")
+    first_pid = int(run.stdout().split(" in ")[1])
+    os.kill(first_pid, 9)
+    if looked_at:  # someone notices the death before Ray retries: ERROR, then the retry
+        wait_for(lambda: run.refresh().status is not rh.RunStatus.RUNNING or run.attempt == 2,
+                 what="the death or the retry")
+    wait_for(lambda: run.refresh().status is rh.RunStatus.COMPLETED, 60, "the retry to complete")
+    assert run.result() == "retried" and run.attempt == 2
+    assert run.stdout().startswith("attempt two") and run.error is None
 
 
 def test_options_of_another_executor_are_refused():
