@@ -130,38 +130,27 @@ class Cluster(Resource):
         inputs_digest: str | None = None,
         attempt: int | None = None,
     ) -> tuple[Run | None, JobHandle]:
-        """Start ``job`` here; with a ``run_name``, record it as a Run first (RUNNING). A
-        job the cluster refuses records nothing; one it fails to start leaves its Run in
-        ERROR saying why."""
+        """Start ``job`` here; with a ``run_name``, record it as a Run first (RUNNING), as
+        lease generation ``attempt`` (a new one if not given). A job the cluster refuses, or
+        whose Run cannot be recorded, leaves nothing behind and its lease given back; one
+        that fails to start leaves its Run in ERROR saying why."""
         from rhcore import leases
 
         run = None
-        self.executor.check(job)
-        if run_name is not None:
-            folder = self.run_folder(run_name)
-            if attempt is None:
-                folder.mkdir()  # a new Run's folder: made once, not found missing by each write
-                attempt = leases.next_attempt(folder)
-            if attempt > 1:  # an earlier attempt's files must not pass for this one's
-                for stale in (layout.RESULT_FILE, layout.WORKER_FILE, layout.CANCEL_MARKER,
-                              layout.HEARTBEAT_FILE):
-                    folder.remove(stale)
-            if inputs is not None:
-                folder.write_bytes(layout.INPUTS_FILE, inputs)
-            run = Run._at(folder, {
-                "name": run_name,
-                "status": RunStatus.NOT_STARTED.value,
-                "run_type": (RunType.FUNCTION_RUN if fn_name else RunType.CMD_RUN).value,
-                "fn_name": fn_name,
-                "cmds": cmds,
-                "creator": current_creator(),
-                "attempt": attempt,
-                "inputs_digest": inputs_digest,
-                "worker": {"server": self.executor.server_identity},
-                "start_time": layout.now_iso(),
-            }, self)
-            config = run._set_status(RunStatus.RUNNING)
-            job = {**job, "folder": self.executor.worker_folder(folder), "config": config}
+        folder = self.run_folder(run_name) if run_name is not None else None
+        try:
+            self.executor.check(job)
+            if folder is not None:
+                if attempt is None:
+                    folder.mkdir()  # a new Run's folder: made once, not found missing by each write
+                    attempt = leases.next_attempt(folder)
+                run, config = self._record(folder, run_name, attempt, fn_name=fn_name, cmds=cmds,
+                                           inputs=inputs, inputs_digest=inputs_digest)
+                job = {**job, "folder": self.executor.worker_folder(folder), "config": config}
+        except BaseException:
+            if folder is not None and attempt is not None:
+                leases.release(folder, attempt)  # the next caller takes it instead of waiting
+            raise
         try:
             handle = self.executor.submit(job, stream=stream)
         except BaseException as exc:
@@ -169,6 +158,31 @@ class Cluster(Resource):
                 _fail_to_start(run, exc)
             raise
         return run, handle
+
+    def _record(self, folder: Folder, run_name: str, attempt: int, *, fn_name: str | None,
+                cmds: list[str] | None, inputs: bytes | None,
+                inputs_digest: str | None) -> tuple[Run, dict[str, Any]]:
+        """Record attempt ``attempt`` of the Run in ``folder`` as RUNNING; return the Run
+        and the config published."""
+        if attempt > 1:  # an earlier attempt's files must not pass for this one's
+            for stale in (layout.RESULT_FILE, layout.WORKER_FILE, layout.CANCEL_MARKER,
+                          layout.HEARTBEAT_FILE):
+                folder.remove(stale)
+        if inputs is not None:
+            folder.write_bytes(layout.INPUTS_FILE, inputs)
+        run = Run._at(folder, {
+            "name": run_name,
+            "status": RunStatus.NOT_STARTED.value,
+            "run_type": (RunType.FUNCTION_RUN if fn_name else RunType.CMD_RUN).value,
+            "fn_name": fn_name,
+            "cmds": cmds,
+            "creator": current_creator(),
+            "attempt": attempt,
+            "inputs_digest": inputs_digest,
+            "worker": {"server": self.executor.server_identity},
+            "start_time": layout.now_iso(),
+        }, self)
+        return run, run._set_status(RunStatus.RUNNING)
 
     def outcome_value(self, outcome: dict[str, Any], run: Run | None) -> Any:
         """The value a finished job returned, or raise what it raised."""

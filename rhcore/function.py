@@ -261,12 +261,7 @@ class Function(Resource):
                 config = read_run_config(folder)
                 if config is not None and config.get("status") == RunStatus.COMPLETED.value:
                     return self._hit(folder, config, args, kwargs, wait)  # done while we queued
-                try:
-                    run, handle = self._launch(args, kwargs, run_name, stream=wait, attempt=attempt)
-                except BaseException:
-                    if (read_run_config(folder) or {}).get("attempt") != attempt:
-                        leases.release(folder, attempt)  # refused before it was recorded
-                    raise
+                run, handle = self._launch(args, kwargs, run_name, stream=wait, attempt=attempt)
                 self._announce(run)
                 if not wait:
                     return run

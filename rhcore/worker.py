@@ -253,8 +253,8 @@ def run_in_process(job: dict[str, Any], *, identity: dict[str, Any] | None = Non
         return execute(job)
     if not job.get("config"):  # a call without a Run: logs only, for its caller
         folder.mkdir()
-        started = {"job": liveness.identify(), **(identity or {})}
-        folder.write_bytes(layout.WORKER_FILE, json.dumps(started).encode())
+        worker = {"job": liveness.identify(), **(identity or {})}
+        folder.write_bytes(layout.WORKER_FILE, json.dumps(worker).encode())
         logs = (LogFile(folder, STREAM_FILES[0]), LogFile(folder, STREAM_FILES[1]))
         try:
             with _output_to(logs), _registry_of(job):

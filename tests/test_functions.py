@@ -14,7 +14,6 @@ import pytest
 
 import rhcore as rh
 from rhcore import layout, leases, liveness
-from rhcore.executor import LocalExecutor
 from rhcore.testing.executor import sleeper, summer, token, wait_for
 
 
@@ -295,54 +294,44 @@ def test_arguments_that_do_not_fit_fail_before_anything_runs(args, kwargs):
     assert f(1, b=2) == 3
 
 
-class _FailingExecutor(LocalExecutor):
-    """This machine's executor, but its cluster refuses big jobs up front and has gone away
-    by the time a job is submitted — failures a real cluster shows (a request it can never
-    satisfy; a connection lost between recording a Run and starting it)."""
-
-    option_names = frozenset({"size"})
-
-    def check(self, job):
-        if (job.get("options") or {}).get("size") == "huge":
-            raise ValueError("this cluster runs nothing huge")
-
-    def submit(self, job, *, stream):
-        raise ConnectionError("the cluster went away")
 
 
 @pytest.fixture
-def failing_cluster():
-    from rhcore import hookimpl, plugins
-    from rhcore.plugins import ExecutorSpec
+def lose_cwd(tmp_path, monkeypatch):
+    """Deletes the caller's working directory when called: where its jobs are to run is gone."""
 
-    class Plugin:
-        @hookimpl
-        def rhcore_register_executors(self, register):
-            register(ExecutorSpec("failing", _FailingExecutor, "refuses and loses jobs"))
+    def lose() -> None:
+        gone = tmp_path / "gone"
+        gone.mkdir()
+        monkeypatch.chdir(gone)
+        gone.rmdir()
 
-    plugins.register(Plugin(), "failing")
-    yield rh.cluster(name="flaky", kind="failing")
-    plugins.unregister("failing")
+    return lose
 
 
-def test_a_job_the_cluster_refuses_records_nothing(failing_cluster):
-    f = rh.function(summer, system=failing_cluster)
-    with pytest.raises(ValueError, match="nothing huge"):
-        f.run(1, 2, size="huge", run_name="refused")
-    assert failing_cluster.get_run("refused") is None
-    with pytest.raises(ValueError, match="nothing huge"):
-        f.get_or_call(1, 2, size="huge", run_name="refused")
-    with pytest.raises(ConnectionError):  # its lease was given back: this caller does not wait
-        f.get_or_call(1, 2, run_name="refused")
+def test_a_run_that_cannot_be_recorded_leaves_its_name_free(lose_cwd):
+    lose_cwd()
+    cpu = rh.cluster(name="cold", max_parallel=1)  # its server starts while the Run is recorded
+    f = rh.function(summer, system=cpu)
+    with pytest.raises(FileNotFoundError):
+        f.run(1, 2, run_name="unrecorded")
+    assert cpu.get_run("unrecorded") is None
+    started = time.monotonic()
+    with pytest.raises(FileNotFoundError):  # its lease was given back: no wait for this process
+        f.get_or_call(1, 2, run_name="unrecorded")
+    assert time.monotonic() - started < 5
 
 
-def test_a_run_that_cannot_be_submitted_ends_in_error(failing_cluster):
-    f = rh.function(summer, system=failing_cluster)
-    with pytest.raises(ConnectionError, match="went away"):
+def test_a_run_that_cannot_be_submitted_ends_in_error(lose_cwd):
+    cpu = rh.cluster(name="local")
+    f = rh.function(summer, system=cpu)
+    assert f(1, 1) == 2  # the warm server is up; then the working directory goes
+    lose_cwd()
+    with pytest.raises(FileNotFoundError):
         f.run(1, 2, run_name="lost")
-    run = failing_cluster.get_run("lost")
+    run = cpu.get_run("lost")
     assert run.status is rh.RunStatus.ERROR
-    assert run.error == "It could not be started: ConnectionError: the cluster went away"
-    with pytest.raises(ConnectionError):  # its name is free again: a new attempt, not a wait
+    assert run.error.startswith("It could not be started: FileNotFoundError")
+    with pytest.raises(FileNotFoundError):  # its name is free again: a new attempt, not a wait
         f.get_or_call(1, 2, run_name="lost")
-    assert failing_cluster.get_run("lost").attempt == 2
+    assert cpu.get_run("lost").attempt == 2

@@ -42,14 +42,21 @@ class MotoServer:
         """What :meth:`data_config` signs with: moto's dummy pair until auth is enabled."""
 
     @classmethod
-    def start(cls) -> MotoServer:
-        """Start a server on a free port and wait until it answers ``GET /moto-api/``."""
-        server = ServerProcess.launch(
+    def start(cls, *, auth: bool = False) -> MotoServer:
+        """Start a server on a free port and wait until it answers ``GET /moto-api/``; with
+        ``auth``, checking signatures and IAM policies from the start (:meth:`enable_auth`)."""
+        server = cls(ServerProcess.launch(
             lambda port: [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
             ready=lambda port: http_answers(f"http://127.0.0.1:{port}/moto-api/"),
             name="moto server",
-        )
-        return cls(server)
+        ))
+        if auth:
+            try:
+                server.enable_auth()
+            except BaseException:
+                server.stop()
+                raise
+        return server
 
     def stop(self) -> None:
         """Stop the server and wait for it to exit."""

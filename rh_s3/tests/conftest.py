@@ -33,12 +33,8 @@ _AMBIENT = (
 @pytest.fixture(scope="session")
 def moto() -> Iterator[MotoServer]:
     """The session's S3 server, checking signatures and IAM policies like AWS."""
-    server = MotoServer.start()
-    try:
-        server.enable_auth()
+    with MotoServer.start(auth=True) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

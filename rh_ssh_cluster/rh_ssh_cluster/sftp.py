@@ -155,14 +155,12 @@ class RunSFTPFileSystem(SFTPFileSystem):
     ) -> bytes:
         path = self._strip_protocol(path)
         with self.connection.sftp() as sftp, sftp.open(path, "rb") as f:
-            if start is None and end is None:
-                return b"".join(iter(functools.partial(f.read, COPY_CHUNK), b""))
             size = f.stat().st_size if ranges.needs_size(start, end) else None
             offset, length = ranges.resolve(start, end, size)
             f.seek(offset)
-            if length < 0:
-                return b"".join(iter(functools.partial(f.read, COPY_CHUNK), b""))
-            return f.read(length) if length else b""
+            if length >= 0:
+                return f.read(length) if length else b""
+            return b"".join(iter(functools.partial(f.read, COPY_CHUNK), b""))
 
     def pipe_file(self, path: str, value: bytes, mode: str = "overwrite", **kwargs: Any) -> None:
         """Write ``value`` to ``path``; with ``mode="create"`` only if no file is there

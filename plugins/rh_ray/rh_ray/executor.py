@@ -7,7 +7,6 @@ the local cluster, via :func:`rhcore.worker.run_in_process`.
 
 from __future__ import annotations
 
-import codecs
 import functools
 import logging
 import os
@@ -25,6 +24,7 @@ from rhcore import layout, liveness, settings
 from rhcore.errors import RhcoreError
 from rhcore.executor import Executor
 from rhcore.folder import Folder
+from rhcore.follow import LogEcho
 from rhcore.remote import pack_exception
 from rhcore.run import read_run_config, with_job_identity
 from rhcore.status import RunStatus
@@ -83,7 +83,10 @@ class RayJobHandle:
     def wait(self, timeout: float | None = None) -> dict[str, Any]:
         """The job's outcome; with ``stream``, its logs are printed here as they grow."""
         deadline = None if timeout is None else time.monotonic() + timeout
-        logs = _LogEcho(self.folder, self.config) if self.stream and self.folder is not None else None
+        logs = None
+        if self.stream and self.folder is not None:
+            names = (self.config["stdout_file"], self.config["stderr_file"]) if self.config else STREAM_FILES
+            logs = LogEcho(self.folder, names, (sys.stdout, sys.stderr))
         while True:
             ready, _ = ray.wait([self.ref], timeout=0.1)
             if logs is not None:
@@ -111,25 +114,6 @@ class RayJobHandle:
             self.executor.forget(self.job["folder"]["path"])
             if self.scratch is not None:
                 self.scratch.rm()
-
-
-class _LogEcho:
-    """Prints what a task appends to its logs here, on this process's stdout and stderr."""
-
-    def __init__(self, folder: Folder, config: dict | None):
-        names = (config["stdout_file"], config["stderr_file"]) if config else STREAM_FILES
-        self.folder = folder
-        self.logs = [(name, target, codecs.getincrementaldecoder("utf-8")("replace"))
-                     for name, target in zip(names, (sys.stdout, sys.stderr), strict=True)]
-        self.offsets = dict.fromkeys(names, 0)
-
-    def show(self, *, final: bool) -> None:
-        for name, target, decoder in self.logs:
-            data = self.folder.read_from(name, self.offsets[name])
-            if data or final:
-                self.offsets[name] += len(data)
-                target.write(decoder.decode(data, final=final))
-                target.flush()
 
 
 class RayExecutor(Executor):

@@ -16,12 +16,9 @@ from rhcore.testing.executor import fail, summer, token
 
 @pytest.fixture(scope="module")
 def moto():
-    server = MotoServer.start()
-    try:
-        server.enable_auth()
+    """An S3 server checking signatures and IAM policies like AWS."""
+    with MotoServer.start(auth=True) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
