@@ -114,6 +114,10 @@ def test_closed_port_fails_fast_and_clearly(sshd, system):
     message = str(info.value)
     for part in (system, "/srv/runs/x", "127.0.0.1", f"port {port}", "connection refused"):
         assert part in message
+    with pytest.raises(StorageError, match="connection refused"):  # never "no such file"
+        folder.has("config_for_run.json")
+    with pytest.raises(SSHConnectionError, match=rf"^Cannot read {system}:/srv/runs/x/a.txt: "):
+        folder.read_bytes("a.txt")  # the plugin's own error type, with the place
 
 
 @pytest.mark.parametrize("system", SYSTEMS)
