@@ -5,9 +5,11 @@ half-published Run."""
 from __future__ import annotations
 
 import base64
+import datetime
 import socket
 
 import pytest
+from azure.storage.blob import ContainerSasPermissions, generate_container_sas
 
 import rhcore as rh
 from rhcore.folder import Folder
@@ -84,3 +86,26 @@ def test_a_silent_account_fails_within_the_read_timeout_of_data_config(azurite):
         with within(15), pytest.raises(rh.StorageError) as excinfo:  # listings too, not only transfers
             Folder("container/runs", "azure", config).ls()
     assert "Cannot list azure:container/runs" in failure_text(excinfo)
+
+
+def test_a_refused_delete_is_a_located_storage_error_without_the_signature(azurite, az_container, az_config):
+    """adlfs reports a failed delete as a RuntimeError: it arrives as a StorageError naming
+    the place, and the shared access signature that was refused is nowhere in it."""
+    Folder(f"{az_container}/runs/kept", "azure", az_config).write_bytes("a.txt", b"x")
+    signature = generate_container_sas(
+        azurite.account, az_container, account_key=azurite.key,
+        permission=ContainerSasPermissions(read=True, list=True),
+        expiry=datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=1),
+    )
+    endpoint = next(p for p in azurite.connection_string().split(";") if p.startswith("BlobEndpoint="))
+    read_only = {"connection_string": f"DefaultEndpointsProtocol=http;AccountName={azurite.account};"
+                                      f"SharedAccessSignature={signature};{endpoint}"}
+    folder = Folder(f"{az_container}/runs/kept", "azure", read_only)
+    assert folder.read_bytes("a.txt") == b"x"
+    with within(5), pytest.raises(rh.StorageError) as excinfo:
+        folder.rm()
+    assert str(excinfo.value).startswith(f"Cannot delete azure:{az_container}/runs/kept: RuntimeError")
+    text = failure_text(excinfo)
+    assert "not authorized" in text
+    assert signature.split("sig=")[1] not in text and azurite.key not in text
+    assert f"{az_container}/runs/kept/a.txt" in azurite.blobs(az_container)
