@@ -10,8 +10,7 @@ Use it as ``import rhcore as rh``::
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
+from rhcore import api
 from rhcore.blob import Blob, blob
 from rhcore.cluster import Cluster, cluster
 from rhcore.errors import (
@@ -24,6 +23,7 @@ from rhcore.errors import (
     RunCancelledError,
     RunExistsError,
     RunFailedError,
+    RunInProgressError,
     RunNotFoundError,
     StorageError,
     StorageNotFoundError,
@@ -39,6 +39,9 @@ from rhcore.resources import exists, load
 from rhcore.run import Run, run
 from rhcore.settings import configure
 from rhcore.status import RunStatus, RunType
+from rhcore.version import __version__
+
+api.install_builtins()
 
 __all__ = [
     "Blob",
@@ -56,6 +59,7 @@ __all__ = [
     "RunCancelledError",
     "RunExistsError",
     "RunFailedError",
+    "RunInProgressError",
     "RunNotFoundError",
     "RunStatus",
     "RunType",

@@ -11,11 +11,10 @@ from typing import Any
 
 import cloudpickle
 
-from rhcore import layout, provenance, resources
+from rhcore import context, layout, resources
 from rhcore.folder import Folder
 from rhcore.plugins import get_plugins
-from rhcore.registry import get_registry
-from rhcore.resources import Resource
+from rhcore.registry import Resource, get_registry
 from rhcore.secrets import redact
 
 _UNSET = object()
@@ -95,7 +94,7 @@ class Blob(Resource):
     def rm(self) -> None:
         """Delete the blob's data (warning first if Runs loaded it)."""
         if self.name is not None:
-            provenance.warn_if_used(self.name)
+            get_plugins().artifact_deleting(self.name)
         self._folder.remove(self._file)
 
     def to(self, system: str, path: str | None = None, data_config: dict | None = None) -> Blob:
@@ -143,7 +142,7 @@ def blob(
     if name is not None and load and data is _UNSET and path is None:
         config = get_registry().get(name)
         if config is not None and config.get("resource_type") == Blob.RESOURCE_TYPE:
-            provenance.loaded(name)
+            context.loaded(name)
             return Blob.from_config(config, dryrun, data_config)
     return Blob(data, name, system or "file", path, data_config, dryrun, mkdir)
 

@@ -9,8 +9,15 @@ import warnings
 
 import click
 
-from rhcore import __version__, layout
-from rhcore.errors import RhcoreError
+from rhcore import layout
+from rhcore.cluster import cluster as load_cluster
+from rhcore.errors import InvalidNameError, RhcoreError, RunNotFoundError
+from rhcore.follow import follow as follow_logs
+from rhcore.plugins import get_plugins
+from rhcore.provenance import graph
+from rhcore.registry import get_registry
+from rhcore.run import Run, from_registry
+from rhcore.version import __version__
 
 
 class _Group(click.Group):
@@ -32,8 +39,6 @@ def main() -> None:
 @main.command("plugins")
 def plugins_command() -> None:
     """List installed plugins: distribution, version, and what each provides."""
-    from rhcore.plugins import get_plugins
-
     rows = []
     for info in get_plugins().info():
         provides = []
@@ -46,14 +51,10 @@ def plugins_command() -> None:
 
 
 def _cluster(name: str):
-    from rhcore.cluster import cluster
-
-    return cluster(name=name)
+    return load_cluster(name=name)
 
 
 def _cluster_run(cluster_name: str, run_name: str):
-    from rhcore.errors import RunNotFoundError
-
     cluster = _cluster(cluster_name)
     run = cluster.get_run(run_name)
     if run is None:
@@ -67,8 +68,6 @@ def _cluster_run(cluster_name: str, run_name: str):
 @click.option("--follow", "-f", is_flag=True, help="Keep printing as the Run writes, until it ends.")
 def logs_command(cluster: str, run: str, follow: bool) -> None:
     """Print the stdout and stderr of RUN on CLUSTER."""
-    from rhcore.follow import follow as follow_logs
-
     _, found = _cluster_run(cluster, run)
     if follow:
         follow_logs(found)
@@ -138,17 +137,11 @@ def show_command(run: str, cluster_name: str | None) -> None:
               show_default=True, help="mermaid and dot print a graph a renderer can draw.")
 def lineage_command(name: str, fmt: str) -> None:
     """Show what NAME (an artifact or a Run) came from and what it fed."""
-    from rhcore.provenance import graph
-
     found = graph(name)
     click.echo({"text": found.to_text, "mermaid": found.to_mermaid, "dot": found.to_dot}[fmt]().rstrip("\n"))
 
 
 def _find_run(run: str, cluster_name: str | None):
-    from rhcore.errors import InvalidNameError, RunNotFoundError
-    from rhcore.registry import get_registry
-    from rhcore.run import Run
-
     if cluster_name is not None:
         return _cluster_run(cluster_name, run)[1]
     try:
@@ -156,9 +149,7 @@ def _find_run(run: str, cluster_name: str | None):
     except InvalidNameError:
         entry = None
     if entry is not None and entry.get("resource_type") == Run.RESOURCE_TYPE:
-        from rhcore.run import _from_registry
-
-        return _from_registry(entry, None)
+        return from_registry(entry, None)
     if os.path.isdir(run) or "/" in run or os.sep in run:
         return Run.from_path(run)
     here = Run.from_path(os.path.join(layout.local_runs_dir(), run)) if _is_run_here(run) else None
@@ -172,8 +163,6 @@ def _find_run(run: str, cluster_name: str | None):
 
 
 def _is_run_here(name: str) -> bool:
-    from rhcore.errors import InvalidNameError
-
     try:
         layout.validate_name(name)
     except InvalidNameError:
@@ -192,17 +181,13 @@ def _summary(value: object, limit: int = 200) -> str:
 def _when(stamp: str | None) -> str:
     if not stamp:
         return "-"
-    from rhcore.layout import parse_iso
-
-    return parse_iso(stamp).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    return layout.parse_iso(stamp).astimezone().strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _duration(start: str | None, end: str | None) -> str:
     if not start:
         return "-"
-    from rhcore.layout import now_iso, parse_iso
-
-    seconds = (parse_iso(end or now_iso()) - parse_iso(start)).total_seconds()
+    seconds = (layout.parse_iso(end or layout.now_iso()) - layout.parse_iso(start)).total_seconds()
     text = f"{seconds:.2f}s" if seconds < 60 else f"{seconds / 60:.1f}m"
     return text if end else text + " (running)"
 

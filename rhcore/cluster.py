@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import pickle
 import shlex
 import threading
 import time
@@ -18,25 +19,28 @@ import warnings
 from collections.abc import Iterable
 from typing import Any
 
-import fsspec.core
+import attrs
 
-from rhcore import layout, provenance, resources
+from rhcore import context, layout, records, resources
 from rhcore.errors import (
+    CorruptConfigError,
+    InvalidNameError,
     ResourceNotFoundError,
     RhcoreError,
     RunCancelledError,
+    RunFailedError,
     RunNotFoundError,
     WorkerDiedError,
 )
+from rhcore.execution.remote import unpack_exception
 from rhcore.folder import Folder
-from rhcore.plugins import get_plugins
-from rhcore.protocol import JobHandle
-from rhcore.registry import get_registry
-from rhcore.remote import unpack_exception
-from rhcore.resources import Resource
-from rhcore.run import Run, current_creator, read_run_config
+from rhcore.follow import follow
+from rhcore.places import url_folder
+from rhcore.plugins import get_plugins, hookimpl
+from rhcore.registry import Resource, get_registry
+from rhcore.run import Run, current_creator
 from rhcore.secrets import redact, scrub
-from rhcore.status import RunStatus, RunType
+from rhcore.spec import Job, Outcome, RunRecord, RunStatus, RunType
 
 _executors: dict[tuple, Any] = {}
 _executors_lock = threading.Lock()
@@ -105,9 +109,7 @@ class Cluster(Resource):
         """The shared run store given as ``run_store``, or None for the cluster's own."""
         if not self.run_store:
             return None
-        protocol, _ = fsspec.core.split_protocol(self.run_store)
-        system = get_plugins().system(protocol).name if protocol else "file"
-        return Folder(self.run_store, system, self.data_config)
+        return url_folder(self.run_store, self.data_config)
 
     def run_folder(self, run_name: str, path: str | None = None) -> Folder:
         """The folder of Run ``run_name`` on this cluster (``path`` overrides where)."""
@@ -120,7 +122,7 @@ class Cluster(Resource):
 
     def launch(
         self,
-        job: dict[str, Any],
+        job: Job,
         *,
         run_name: str | None,
         stream: bool,
@@ -129,28 +131,32 @@ class Cluster(Resource):
         inputs: bytes | None = None,
         inputs_digest: str | None = None,
         attempt: int | None = None,
-    ) -> tuple[Run | None, JobHandle]:
-        """Start ``job`` here; with a ``run_name``, record it as a Run first (RUNNING), as
-        lease generation ``attempt`` (a new one if not given). A job the cluster refuses, or
-        whose Run cannot be recorded, leaves nothing behind and its lease given back; one
-        that fails to start leaves its Run in ERROR saying why."""
-        from rhcore import leases
-
+    ) -> tuple[Run | None, Any]:
+        """Start ``job`` here; with a ``run_name``, record it as a Run first (RUNNING): as
+        ``attempt`` (taken by the caller), else the name's next attempt —
+        RunInProgressError while another execution of the name is live. A job the cluster
+        refuses, or whose Run cannot be recorded, leaves nothing behind and its attempt
+        given back; one that fails to start leaves its Run in ERROR saying why."""
         run = None
         folder = self.run_folder(run_name) if run_name is not None else None
         try:
             self.executor.check(job)
             if folder is not None:
                 if attempt is None:
-                    folder.mkdir()  # a new Run's folder: made once, not found missing by each write
-                    attempt = leases.next_attempt(folder)
-                run, config = self._record(folder, run_name, attempt, fn_name=fn_name, cmds=cmds,
-                                           inputs=inputs, inputs_digest=inputs_digest)
-                job = {**job, "folder": self.executor.worker_folder(folder), "config": config}
+                    attempt = records.take(folder, run_name, ask=self.executor.alive)
+                record = RunRecord(
+                    name=run_name, run_type=RunType.FUNCTION_RUN if fn_name else RunType.CMD_RUN,
+                    fn_name=fn_name, cmds=cmds, creator=current_creator(), inputs_digest=inputs_digest,
+                    worker={"server": self.executor.server_identity},
+                )
+                run = Run._at(folder, records.start(folder, record, attempt, inputs=inputs), self)
+                job = attrs.evolve(job, folder=self.executor.worker_folder(folder), record=run.record)
         except BaseException:
-            if folder is not None and attempt is not None:
-                leases.release(folder, attempt)  # the next caller takes it instead of waiting
+            if folder is not None and attempt is not None and run is None:
+                records.release(folder, attempt)  # the next caller takes it instead of waiting
             raise
+        if run is not None:
+            run._tell_observers(RunStatus.NOT_STARTED)
         try:
             handle = self.executor.submit(job, stream=stream)
         except BaseException as exc:
@@ -159,46 +165,26 @@ class Cluster(Resource):
             raise
         return run, handle
 
-    def _record(self, folder: Folder, run_name: str, attempt: int, *, fn_name: str | None,
-                cmds: list[str] | None, inputs: bytes | None,
-                inputs_digest: str | None) -> tuple[Run, dict[str, Any]]:
-        """Record attempt ``attempt`` of the Run in ``folder`` as RUNNING; return the Run
-        and the config published."""
-        if attempt > 1:  # an earlier attempt's files must not pass for this one's
-            for stale in (layout.RESULT_FILE, layout.WORKER_FILE, layout.CANCEL_MARKER,
-                          layout.HEARTBEAT_FILE):
-                folder.remove(stale)
-        if inputs is not None:
-            folder.write_bytes(layout.INPUTS_FILE, inputs)
-        run = Run._at(folder, {
-            "name": run_name,
-            "status": RunStatus.NOT_STARTED.value,
-            "run_type": (RunType.FUNCTION_RUN if fn_name else RunType.CMD_RUN).value,
-            "fn_name": fn_name,
-            "cmds": cmds,
-            "creator": current_creator(),
-            "attempt": attempt,
-            "inputs_digest": inputs_digest,
-            "worker": {"server": self.executor.server_identity},
-            "start_time": layout.now_iso(),
-        }, self)
-        return run, run._set_status(RunStatus.RUNNING)
-
-    def outcome_value(self, outcome: dict[str, Any], run: Run | None) -> Any:
+    def outcome_value(self, outcome: Outcome, run: Run | None) -> Any:
         """The value a finished job returned, or raise what it raised."""
-        if outcome.get("ok"):
-            if outcome.get("result") is not None:
-                import pickle
-
-                return pickle.loads(outcome["result"])
-            if run is not None and outcome.get("result_in_folder"):
+        if outcome.late:
+            ended = run.refresh() if run is not None else None
+            if outcome.late == RunStatus.CANCELLED.value:
+                raise RunCancelledError(f"{_what(run)} was cancelled before it finished (what it returned "
+                                        f"is kept beside it, in {layout.LATE_RESULT_FILE})")
+            raise RunFailedError(f"{_what(run)} had already ended ({outcome.late}: "
+                                 f"{ended.error if ended is not None else ''}) when it finished")
+        if outcome.ok:
+            if outcome.result is not None:
+                return pickle.loads(outcome.result)
+            if run is not None and outcome.result_in_folder:
                 return run.result()
             return None
-        if outcome.get("cancelled"):
+        if outcome.cancelled:
             raise RunCancelledError(f"{_what(run)} was cancelled")
-        if outcome.get("gone") or "exc" not in outcome:
-            raise WorkerDiedError(f"{_what(run)} did not finish: {outcome.get('error')}")
-        raise unpack_exception(outcome.get("exc"), outcome.get("error", ""), outcome.get("traceback", ""))
+        if outcome.gone or outcome.exc is None:
+            raise WorkerDiedError(f"{_what(run)} did not finish: {outcome.error}")
+        raise unpack_exception(outcome.exc, outcome.error or "", outcome.traceback or "")
 
     def run(
         self,
@@ -219,7 +205,7 @@ class Cluster(Resource):
         given = commands if commands is not None else cmds
         commands = [given] if isinstance(given, str) else list(given)
         run, handle = self.launch(
-            {"kind": "commands", "cmds": commands}, run_name=run_name, stream=stream_logs, cmds=commands
+            Job(kind="commands", cmds=commands), run_name=run_name, stream=stream_logs, cmds=commands
         )
         return self.outcome_value(_wait(handle, self, run), run)
 
@@ -237,11 +223,10 @@ class Cluster(Resource):
     def get_run(self, run_name: str) -> Run | None:
         """The Run ``run_name`` recorded on this cluster, or None."""
         folder = self.run_folder(run_name)
-        config = read_run_config(folder)
-        if config is None:
+        record = records.read(folder)
+        if record is None:
             return None
-        run = Run._at(folder, config, self)
-        return run.refresh()
+        return Run._at(folder, record, self).refresh()
 
     def _require_run(self, run_name: str) -> Run:
         run = self.get_run(run_name)
@@ -252,8 +237,6 @@ class Cluster(Resource):
     def get(self, run_name: str, stream_logs: bool = True, timeout: float | None = None) -> Any:
         """Wait for Run ``run_name`` to end — printing its logs as they are written, with
         ``stream_logs`` — and return its :meth:`~rhcore.Run.result`."""
-        from rhcore.follow import follow
-
         run = self._require_run(run_name)
         follow(run, show=stream_logs, timeout=timeout)
         return run.result()
@@ -281,12 +264,11 @@ class Cluster(Resource):
         for path in store.ls():
             folder = Folder(path, store.system, store.data_config)
             try:
-                config = read_run_config(folder)
-            except Exception:  # a corrupt folder is listed by `rh show`, not here
+                record = records.read(folder)
+            except CorruptConfigError:  # a corrupt folder is shown by `rh show`, not listed
                 continue
-            if config is not None:
-                run = Run._at(folder, config, self)
-                found.append(run)
+            if record is not None:
+                found.append(Run._at(folder, record, self))
         return sorted(found, key=lambda r: r.start_time or "")
 
     # -- saving -----------------------------------------------------------------------------
@@ -327,13 +309,12 @@ def _what(run: Run | None) -> str:
 
 def _fail_to_start(run: Run, exc: BaseException) -> None:
     """End a recorded Run whose job could not be submitted, so it never stays RUNNING."""
-    run.error = scrub(f"It could not be started: {type(exc).__name__}: {exc}", run.folder.data_config)
-    run.end_time = layout.now_iso()
+    error = scrub(f"It could not be started: {type(exc).__name__}: {exc}", run.folder.data_config)
     with contextlib.suppress(Exception):  # the submit's own error is the one to report
-        run._set_status(RunStatus.ERROR)
+        run._record = records.end(run.folder, run.record, RunStatus.ERROR, late=False, error=error).record
 
 
-def _wait(handle: JobHandle, cluster: Cluster, run: Run | None) -> dict[str, Any]:
+def _wait(handle: Any, cluster: Cluster, run: Run | None) -> Outcome:
     """Wait for a job; Ctrl-C here cancels it there. Status observers in this process
     learn how its Run ended."""
     try:
@@ -370,7 +351,7 @@ def cluster(
     if not configured:
         entry = get_registry().get(name) if name != "local" else None
         if entry is not None and entry.get("resource_type") == Cluster.RESOURCE_TYPE:
-            provenance.loaded(name)
+            context.loaded(name)
             stored = Cluster.from_config(entry)
             stored.data_config.update(data_config or {})
             return stored
@@ -383,6 +364,20 @@ def cluster(
     if ips is not None:
         settings["ips"] = list(ips)
     return Cluster(name, kind or ("ssh" if ips is not None else "local"), run_store, data_config, **settings)
+
+
+@hookimpl
+def rhcore_resolve_cluster(name: str) -> Cluster | None:
+    """``local`` is this machine's cluster; other names, clusters saved in the registry."""
+    if name == "local":
+        return cluster("local")
+    try:
+        entry = get_registry().get(name)
+    except InvalidNameError:  # a URL or a path, not a name
+        return None
+    if entry is None or entry.get("resource_type") != Cluster.RESOURCE_TYPE:
+        return None
+    return cluster(name)
 
 
 resources.register_loader("cluster", lambda config, dryrun: Cluster.from_config(config, dryrun))

@@ -45,6 +45,15 @@ class RunExistsError(RhcoreError, FileExistsError):
     """The destination already holds a different Run."""
 
 
+class RunInProgressError(RunExistsError):
+    """A Run of that name is RUNNING and its owner is alive: starting it again would run a
+    second execution beside the first. ``run_name`` and ``place`` say which Run."""
+
+    def __init__(self, message: str, *, run_name: str = "", place: str = ""):
+        super().__init__(message)
+        self.run_name, self.place = run_name, place
+
+
 class StorageError(RhcoreError, OSError):
     """A storage system failed; the message names the system and the path."""
 

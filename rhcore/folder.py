@@ -13,7 +13,7 @@ import posixpath
 import secrets as _random
 import stat
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import attrs
 import fsspec.callbacks
@@ -21,9 +21,7 @@ import fsspec.callbacks
 from rhcore.errors import ReadOnlySystemError, RhcoreError, StorageError, StorageNotFoundError
 from rhcore.plugins import get_plugins
 from rhcore.secrets import scrub
-
-if TYPE_CHECKING:
-    from rhcore.plugins import SystemSpec
+from rhcore.spec import FolderRef, SystemSpec
 
 COPY_CHUNK = 8 * 1024 * 1024
 
@@ -99,6 +97,15 @@ class Folder:
             return Folder(self.join(*parts), self.system, self.data_config)
         return Folder.normalised(self.join(*parts), self.system, self.data_config, self._fs)
 
+    def sibling(self, name: str) -> Folder:
+        """The folder ``name`` beside this one, on the same system (RhcoreError for a
+        folder at the root of its system, which has none)."""
+        parent, base = posixpath.split(self.path.rstrip("/"))
+        if not parent or not base:
+            raise RhcoreError(f"{self.system}:{self.path} is the root of its system: keep Runs in a "
+                              "folder inside it")
+        return Folder.normalised(posixpath.join(parent, name), self.system, self.data_config, self._fs)
+
     @classmethod
     def normalised(cls, path: str, system: str, data_config: dict | None = None, fs: Any = None) -> Folder:
         """The folder at ``path``, already in its system's canonical form (a folder's
@@ -109,6 +116,18 @@ class Folder:
                              ("_fs", fs)):
             object.__setattr__(folder, field, value)  # attrs' per-field setattr hooks cost here
         return folder
+
+    @property
+    def ref(self) -> FolderRef:
+        """The folder as a worker reaches it (credentials included: never stored)."""
+        return FolderRef(self.system, self.path, self.data_config)
+
+    @classmethod
+    def from_ref(cls, ref: FolderRef) -> Folder:
+        """The folder a :class:`~rhcore.spec.FolderRef` names, as this process reaches it."""
+        if ref.path.startswith("/"):  # as the sender's Folder held it: no normalising again
+            return cls.normalised(ref.path, ref.system, ref.data_config)
+        return cls(ref.path, ref.system, ref.data_config)
 
     # -- the folder itself -----------------------------------------------------------
 
@@ -259,6 +278,19 @@ class Folder:
             try:
                 self._with_parents(path, lambda: self.fs.pipe_file(path, data, mode="create"))
             except FileExistsError:
+                return False
+        return True
+
+    def move(self, name: str, target: str) -> bool:
+        """Move file ``name`` to ``target`` (both relative to the folder, replacing what is
+        there); return whether there was a file to move."""
+        self.check_writable()
+        source, destination = self.join(name), self.join(target)
+        with self._errors("move", source):
+            try:
+                self._parent_dirs(destination)
+                self.fs.mv(source, destination)
+            except FileNotFoundError:
                 return False
         return True
 

@@ -8,11 +8,9 @@ import codecs
 import sys
 import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, TextIO
+from typing import Any, TextIO
 
-if TYPE_CHECKING:
-    from rhcore.folder import Folder
-    from rhcore.run import Run
+from rhcore.folder import Folder
 
 
 class LogEcho:
@@ -37,14 +35,14 @@ class LogEcho:
 
 
 def follow(
-    run: Run,
+    run: Any,
     *,
     show: bool = True,
     out: TextIO | None = None,
     err: TextIO | None = None,
     poll: float = 0.1,
     timeout: float | None = None,
-) -> Run:
+) -> Any:
     """Print the Run's stdout/stderr as they grow (when ``show``) and return once the Run
     has ended and everything it wrote was printed. TimeoutError after ``timeout`` s."""
     echo = LogEcho(run.folder, (run.stdout_file, run.stderr_file),

@@ -11,31 +11,23 @@ from __future__ import annotations
 import base64
 import hashlib
 import inspect
-import logging
 import os
 import pickle
 import sys
 import sysconfig
-import time
 import types
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import cloudpickle
 
-from rhcore import layout, leases, provenance, resources
+from rhcore import caching, context, layout, resources
 from rhcore.cluster import Cluster, _wait
 from rhcore.cluster import cluster as load_cluster
-from rhcore.errors import ResourceNotFoundError, RunCancelledError, RunFailedError
-from rhcore.folder import Folder
-from rhcore.registry import get_registry
-from rhcore.resources import Resource
-from rhcore.run import Run, _from_registry, read_run_config, with_job_identity, worker_verdict
-from rhcore.status import RunStatus
-
-logger = logging.getLogger("rhcore")
-
-LATEST = "latest"
+from rhcore.errors import ResourceNotFoundError
+from rhcore.registry import Resource, get_registry
+from rhcore.run import Run
+from rhcore.spec import Job, RunStatus
 
 
 class Function(Resource):
@@ -90,7 +82,7 @@ class Function(Resource):
 
     # -- calling -----------------------------------------------------------------------
 
-    def _prepare(self, args: tuple, kwargs: dict) -> tuple[dict[str, Any], bytes, str]:
+    def _prepare(self, args: tuple, kwargs: dict) -> tuple[Job, bytes, str]:
         """Check the arguments against the signature (TypeError now, not in the worker),
         and build the job."""
         if kwargs or len(args) != self._plain_arity():
@@ -99,7 +91,7 @@ class Function(Resource):
                 signature.bind(*args, **kwargs)
         inputs = cloudpickle.dumps((args, kwargs), protocol=pickle.HIGHEST_PROTOCOL)
         digest = hashlib.sha256(inputs).hexdigest()
-        return {"kind": "function", "fn": self.pickled, "inputs": inputs}, inputs, digest
+        return Job(kind="function", fn=self.pickled, inputs=inputs), inputs, digest
 
     def _signature(self) -> inspect.Signature | None:
         if "_signature_of" not in self.__dict__:
@@ -144,8 +136,7 @@ class Function(Resource):
                 attempt: int | None = None):
         kwargs, options = self._split_options(kwargs)
         job, inputs, digest = self._prepare(args, kwargs)
-        if options:
-            job["options"] = options
+        job.options = options
         return self.system.launch(
             job, run_name=run_name, stream=stream, fn_name=self.fn_name,
             inputs=inputs if run_name is not None else None, inputs_digest=digest, attempt=attempt,
@@ -154,7 +145,8 @@ class Function(Resource):
     def __call__(self, *args: Any, run_name: str | None = None, stream_logs: bool = True,
                  **kwargs: Any) -> Any:
         """Call the function on its cluster and return its value; what it prints is shown
-        here live. With ``run_name`` the call is recorded as a Run of that name."""
+        here live. With ``run_name`` the call is recorded as a Run of that name (its next
+        attempt: RunInProgressError while another execution of the name runs)."""
         if run_name is not None:
             layout.validate_name(run_name)
         run, handle = self._launch(args, kwargs, run_name, stream_logs)
@@ -162,7 +154,8 @@ class Function(Resource):
 
     def run(self, *args: Any, run_name: str | None = None, **kwargs: Any) -> Run:
         """Start the call and return its Run at once (RUNNING); ``refresh()`` follows it and
-        ``result()`` returns the value once it COMPLETED."""
+        ``result()`` returns the value once it COMPLETED. RunInProgressError, naming the
+        live Run, while another execution of ``run_name`` runs."""
         run_name = layout.validate_name(run_name) if run_name is not None else layout.new_run_name()
         run, _ = self._launch(args, kwargs, run_name, stream=False)
         return run
@@ -176,12 +169,12 @@ class Function(Resource):
         the registry — without calling; otherwise call, record it under that name, and
         return the value. ``run_name="latest"``: the newest COMPLETED Run of this function.
         However many callers ask at once, the function runs once."""
-        return self._get_or_start(args, kwargs, run_name, wait=True)
+        return caching.get_or_start(self, args, kwargs, run_name, wait=True)
 
     def get_or_run(self, *args: Any, run_name: str, **kwargs: Any) -> Run:
         """Like :meth:`get_or_call`, but asynchronous: returns the cached Run, the Run
         another caller is computing, or a Run just started."""
-        return self._get_or_start(args, kwargs, run_name, wait=False)
+        return caching.get_or_start(self, args, kwargs, run_name, wait=False)
 
     def map(self, iterable_of_args: Iterable[Any], run_name_prefix: str | None = None) -> list[Run]:
         """Start one Run per item (a tuple is the argument list, anything else the single
@@ -192,117 +185,6 @@ class Function(Resource):
             args = item if isinstance(item, tuple) else (item,)
             runs.append(self.run(*args, run_name=f"{prefix}-{index}"))
         return runs
-
-    # -- caching -------------------------------------------------------------------------
-
-    def _get_or_start(self, args: tuple, kwargs: dict, run_name: str, *, wait: bool) -> Any:
-        if run_name == LATEST:
-            latest = self.latest_run()
-            if latest is not None:
-                return latest.result() if wait else latest
-            run_name = layout.new_run_name()
-        layout.validate_name(run_name)
-        folder = self.system.run_folder(run_name)
-        config = read_run_config(folder)
-        if config is not None and config.get("status") == RunStatus.COMPLETED.value:
-            return self._hit(folder, config, args, kwargs, wait)
-        if config is None:
-            shared = self._registry_hit(run_name, wait)
-            if shared is not None:
-                return shared.result() if wait else shared
-        return self._exactly_once(folder, config, args, kwargs, run_name, wait)
-
-    def _hit(self, folder: Folder, config: dict, args: tuple, kwargs: dict, wait: bool) -> Any:
-        kwargs, _ = self._split_options(kwargs)
-        stored = config.get("inputs_digest")
-        if stored is not None:
-            digest = hashlib.sha256(cloudpickle.dumps((args, kwargs), protocol=pickle.HIGHEST_PROTOCOL))
-            if digest.hexdigest() != stored:
-                logger.warning(
-                    "Run %r is cached with different arguments than this call's; returning the "
-                    "cached result (use another run_name to compute with these arguments)",
-                    config.get("name"),
-                )
-        if wait:
-            return pickle.loads(folder.read_bytes(layout.RESULT_FILE))
-        run = Run._at(folder, config, self.system)
-        return run
-
-    def _registry_hit(self, run_name: str, wait: bool) -> Run | None:
-        """A Run of this name recorded in the registry — a teammate's — that COMPLETED, or
-        that is still going (then waited for, unless ``wait`` is off)."""
-        entry = get_registry().get(run_name)
-        if entry is None or entry.get("resource_type") != Run.RESOURCE_TYPE:
-            return None
-        run = _from_registry(entry, None)
-        if run.status is RunStatus.RUNNING and wait:
-            from rhcore.follow import follow
-
-            follow(run, show=False)
-        return run if run.status in (RunStatus.COMPLETED, RunStatus.RUNNING) else None
-
-    def _announce(self, run: Run) -> None:
-        """Record a cached Run in the registry as it starts, so others sharing the registry
-        wait for it or reuse it instead of computing it again. A name the registry already
-        gives to something other than a Run is left alone."""
-        registry = get_registry()
-        existing = registry.get(run.name)
-        if existing is None or existing.get("resource_type") == Run.RESOURCE_TYPE:
-            registry.put(run.name, run.registry_entry)
-
-    def _exactly_once(self, folder: Folder, config: dict | None, args: tuple, kwargs: dict,
-                      run_name: str, wait: bool) -> Any:
-        def worker_alive(worker: dict) -> bool | None:
-            return worker_verdict(with_job_identity(folder, worker), self.system, folder)[0]
-
-        while True:
-            attempt = leases.try_acquire(folder, config, worker_alive)
-            if attempt is not None:
-                config = read_run_config(folder)
-                if config is not None and config.get("status") == RunStatus.COMPLETED.value:
-                    return self._hit(folder, config, args, kwargs, wait)  # done while we queued
-                run, handle = self._launch(args, kwargs, run_name, stream=wait, attempt=attempt)
-                self._announce(run)
-                if not wait:
-                    return run
-                return self.system.outcome_value(_wait(handle, self.system, run), run)
-            config = self._await_attempt(folder, leases.current(folder), wait, worker_alive)
-            if config is None:
-                continue  # its holder died before starting: try to take over
-            status = RunStatus(config["status"])
-            if status is RunStatus.COMPLETED:
-                return self._hit(folder, config, args, kwargs, wait)
-            if not wait:
-                run = Run._at(folder, config, self.system)
-                return run
-            if status is RunStatus.CANCELLED:
-                raise RunCancelledError(f"Run {run_name!r}, computed by another caller, was cancelled")
-            raise RunFailedError(
-                f"Run {run_name!r}, computed by another caller, failed: {config.get('error')}\n"
-                f"{config.get('error_traceback') or ''}".rstrip()
-            )
-
-    def _await_attempt(self, folder: Folder, attempt: int, until_end: bool,
-                       worker_alive: Callable[[dict], bool | None]) -> dict | None:
-        """Wait for another caller's attempt: return its config once it ended (or, unless
-        ``until_end``, once it runs), or None if its holder died before starting it."""
-        delay, next_check = 0.002, time.monotonic() + 0.5
-        while True:
-            config = read_run_config(folder)
-            seen = (config or {}).get("attempt") or 0
-            if config is not None and seen >= attempt:
-                status = RunStatus(config["status"])
-                if status.is_final or (not until_end and seen == attempt):
-                    return config
-            if time.monotonic() >= next_check:
-                next_check = time.monotonic() + 0.5
-                if config is not None and seen == attempt:
-                    run = Run._at(folder, config, self.system)
-                    run.refresh()  # a dead worker turns the Run to ERROR here
-                elif leases.spent(folder, config, attempt, worker_alive):
-                    return None
-            time.sleep(delay)
-            delay = min(delay * 1.5, 0.05)
 
     def latest_run(self) -> Run | None:
         """The newest COMPLETED Run of this function on its cluster."""
@@ -401,7 +283,7 @@ def function(
         config = get_registry().get(name)
         if config is None or config.get("resource_type") != Function.RESOURCE_TYPE:
             raise ResourceNotFoundError(f"No function named {name!r} in the registry {get_registry()}")
-        provenance.loaded(name)
+        context.loaded(name)
         loaded = Function.from_config(config, dryrun)
         return loaded.to(system) if system is not None else loaded
     return Function(fn, name, system)

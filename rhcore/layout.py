@@ -19,19 +19,44 @@ from pathlib import Path
 from rhcore.errors import InvalidNameError
 
 CONFIG_FILE = "config_for_run.json"
+"""The Run's record: the one file every Run folder has, whatever its type."""
 INPUTS_FILE = "inputs.pkl"
 RESULT_FILE = "result.pkl"
-WORKER_FILE = ".worker"
-"""The identity of the process executing a Run, for a job that records it there instead of
-republishing the Run's config as it starts (a Ray task; see :func:`rhcore.run.with_job_identity`)."""
-CANCEL_MARKER = ".cancel"
-"""Present once someone asked to cancel the Run."""
-HEARTBEAT_FILE = ".heartbeat"
-"""When the Run's worker last said it is alive (see :mod:`rhcore.heartbeat`)."""
+LATE_RESULT_FILE = "late_result.pkl"
+"""What a function returned after its Run had already ended (it was cancelled, or judged
+dead): kept beside the final record instead of passing for the Run's result."""
 STDOUT_SUFFIX = ".out"
 STDERR_SUFFIX = ".err"
 LOCAL_RUN_DIR = "rh"
 """Folder under the working directory that holds local Runs (``./rh/<name>``)."""
+ATTEMPTS_DIR = ".attempts"
+"""Where a Run folder keeps its earlier attempts, one sub-folder each (``.attempts/1``, …)."""
+STREAM_FILES = ("stdout", "stderr")
+"""Where a job without a Run writes its output for its caller to stream."""
+
+# rhcore's own per-attempt files live beside the Run's folder, in ``.<name>.rhcore/``
+# (:data:`BOOK_SUFFIX`), so the folder holds only what the Run is. ``<n>`` is the attempt,
+# so nothing one attempt leaves behind can be mistaken for the next one's.
+BOOK_SUFFIX = ".rhcore"
+LEASE_PREFIX = "lease-"
+"""``lease-<n>``: who took attempt ``n`` (exclusive create: one taker per attempt)."""
+END_PREFIX = "end-"
+"""``end-<n>``: attempt ``n``'s final record (exclusive create: it ends once)."""
+WORKER_PREFIX = "worker-"
+"""``worker-<n>``: the process executing attempt ``n``, once it has run a moment."""
+CANCEL_PREFIX = "cancel-"
+"""``cancel-<n>``: present once someone asked to cancel attempt ``n``."""
+HEARTBEAT_PREFIX = "heartbeat-"
+"""``heartbeat-<n>``: when attempt ``n``'s worker last said it is alive."""
+LATE_PREFIX = "late-"
+"""``late-<n>``: how attempt ``n`` would have ended, had it not ended already."""
+
+
+def attempt_file(prefix: str, attempt: int | None) -> str:
+    """The name of one of rhcore's per-attempt files (``lease-3``); a record without an
+    attempt (written by an older rhcore) counts as attempt 0."""
+    return f"{prefix}{attempt or 0}"
+
 
 MAX_NAME_BYTES = 200
 """Longest name, in UTF-8 bytes: leaves room under the usual 255-byte file-name limit for

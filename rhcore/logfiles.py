@@ -1,4 +1,5 @@
-"""Log files of a Run: where captured stdout/stderr bytes go.
+"""Log files of a Run: where captured stdout/stderr bytes go (part of the records layer:
+open them through :func:`rhcore.records.open_logs`).
 
 On a local system a log is written in place; on any other system (object stores, SFTP)
 bytes go to a local spool file. A background thread syncs every open log each
@@ -13,10 +14,8 @@ import os
 import tempfile
 import threading
 import weakref
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from rhcore.folder import Folder
+from rhcore.folder import Folder
 
 
 def sync_interval() -> float:
@@ -77,12 +76,16 @@ class LogFile:
             self.folder.upload(self._spool_path, self.name)
             self._synced_size = size
 
-    def close(self, *, upload: bool = True) -> None:
-        """Flush, upload a spool one last time, and release the file.
+    def close(self) -> None:
+        """Flush, upload a spool one last time, and release the file."""
+        self._close(upload=True)
 
-        ``upload=False`` drops a spool without uploading it: a Run that could not start
-        leaves nothing on its system.
-        """
+    def discard(self) -> None:
+        """Release the file without uploading a spool: a Run that could not start leaves
+        nothing on a remote system."""
+        self._close(upload=False)
+
+    def _close(self, *, upload: bool) -> None:
         if self._closed:
             return
         if self._autosync:

@@ -1,9 +1,10 @@
 """The plugin manager: finds plugins, collects what they provide, answers who serves what.
 
 Plugins are found through the ``rhcore`` entry-point group (``rh_file`` among them: the
-core never imports a plugin by name). The core's own built-in hook implementations
-(:mod:`rhcore.builtin`) are registered through the same pluggy manager, first, as pytest
-registers its own plugins.
+core never imports a plugin by name). The core's own built-in hook implementations are
+handed in by the package that assembles rhcore (``rhcore/__init__.py``, through
+:func:`use_builtins`), as tox hands in its own: this module knows no module above it. They
+are registered through the same pluggy manager, first, as pytest registers its own.
 
 Environment:
 
@@ -21,24 +22,47 @@ import json
 import os
 import threading
 import warnings
-from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable
+from typing import Any
 
-import attrs
 import fsspec
 import pluggy
 
 from rhcore import hookspecs
-from rhcore.errors import RhcoreError, UnknownSystemError
+from rhcore.errors import IllegalTransitionError, RhcoreError, UnknownSystemError
+from rhcore.spec import (
+    Capabilities,
+    ExecutorSpec,
+    LogSinkSpec,
+    PluginInfo,
+    RunLayout,
+    RunStatus,
+    RunType,
+    SystemSpec,
+)
+from rhcore.status import TRANSITIONS
 
-if TYPE_CHECKING:
-    from rhcore.run import Run
+__all__ = [
+    "Capabilities",
+    "ExecutorSpec",
+    "LogSinkSpec",
+    "PluginError",
+    "PluginInfo",
+    "PluginWarning",
+    "Plugins",
+    "SystemSpec",
+    "get_plugins",
+    "hookimpl",
+    "register",
+    "reset",
+    "unregister",
+    "use_builtins",
+]
 
 hookimpl = pluggy.HookimplMarker("rhcore")
 """Marks a function of a plugin as the implementation of an rhcore hook."""
 
 ENTRY_POINT_GROUP = "rhcore"
-BUILTIN_PLUGIN = "rhcore.builtin"
 
 KNOWN_SYSTEMS: dict[str, tuple[str, str]] = {
     "s3": ("rh-s3", "s3"),
@@ -65,87 +89,6 @@ class PluginWarning(UserWarning):
     """A plugin could not be loaded, or overrides or clashes with another."""
 
 
-@attrs.frozen
-class Capabilities:
-    """What a storage system guarantees; the core picks its strategies from these."""
-
-    read_only: bool = False
-    """Writes are refused (e.g. ``github``)."""
-    atomic_rename: bool = False
-    """``mv`` of a file within the system is atomic (POSIX rename, SFTP rename)."""
-    exclusive_create: bool = True
-    """Writing with ``mode="create"`` fails with FileExistsError if the file exists."""
-    atomic_write: bool = False
-    """A whole-file write becomes visible all at once (object stores' PUT)."""
-    local_paths: bool = False
-    """Paths are files of this machine: logs are written in place, not spooled."""
-    posix_paths: bool = False
-    """Paths are rooted at ``/`` with real folders (SFTP); otherwise ``bucket/key`` style."""
-
-
-def _protocol_factory(protocol: str) -> Callable[[dict], fsspec.AbstractFileSystem]:
-    def factory(data_config: dict) -> fsspec.AbstractFileSystem:
-        return fsspec.filesystem(protocol, **data_config)
-
-    return factory
-
-
-@attrs.frozen
-class SystemSpec:
-    """A storage system a plugin serves.
-
-    ``factory(data_config)`` returns the fsspec filesystem; by default
-    ``fsspec.filesystem(protocol, **data_config)`` with the first of ``protocols``.
-    """
-
-    name: str
-    protocols: tuple[str, ...] = attrs.field(converter=tuple)
-    capabilities: Capabilities = Capabilities()
-    description: str = ""
-    factory: Callable[[dict], fsspec.AbstractFileSystem] = attrs.field(default=None)
-
-    def __attrs_post_init__(self) -> None:
-        if not self.protocols:
-            object.__setattr__(self, "protocols", (self.name,))
-        if self.factory is None:
-            object.__setattr__(self, "factory", _protocol_factory(self.protocols[0]))
-
-
-@attrs.frozen
-class ExecutorSpec:
-    """A cluster kind: ``factory(cluster)`` returns the executor that runs its work.
-
-    ``public_settings(settings)`` says what a saved cluster records of its settings — how
-    to connect, never a secret; by default, everything :func:`rhcore.secrets.redact` keeps.
-    """
-
-    kind: str
-    factory: Callable[..., Any]
-    description: str = ""
-    public_settings: Callable[[dict], dict] | None = None
-
-
-@attrs.frozen
-class LogSinkSpec:
-    """A ``log_dest``: ``open(run)`` returns (stdout, stderr) binary writers, or None."""
-
-    name: str
-    open: Callable[[Run], Any]
-    description: str = ""
-
-
-@attrs.frozen
-class PluginInfo:
-    """One loaded plugin and what it provides (``rh plugins`` prints these)."""
-
-    name: str
-    distribution: str | None
-    version: str | None
-    systems: tuple[str, ...] = ()
-    executors: tuple[str, ...] = ()
-    log_sinks: tuple[str, ...] = ()
-
-
 _REGISTRARS = (
     ("rhcore_register_systems", "systems", SystemSpec, "name"),
     ("rhcore_register_executors", "executors", ExecutorSpec, "kind"),
@@ -160,19 +103,27 @@ class Plugins:
     through the methods here, never through ``pm.hook`` directly.
     """
 
-    def __init__(self, *, autoload: bool = True, extra: Iterable[tuple[str, object]] = ()):
+    def __init__(
+        self,
+        *,
+        builtins: Iterable[tuple[str, object]] = (),
+        autoload: bool = True,
+        extra: Iterable[tuple[str, object]] = (),
+    ):
         self.pm = pluggy.PluginManager(ENTRY_POINT_GROUP)
         self.pm.add_hookspecs(hookspecs)
         self._dists: dict[str, tuple[str | None, str | None]] = {}
-        from rhcore import builtin
-
-        self.pm.register(builtin, name=BUILTIN_PLUGIN)
-        self._dists[BUILTIN_PLUGIN] = _own_distribution()
+        self.builtins: set[str] = set()
+        own = _own_distribution()
+        for name, plugin in builtins:
+            self._register(plugin, name, own)
+            self.builtins.add(name)
         if autoload:
             self._load_entry_points()
         for name, plugin in extra:
             self._register(plugin, name, (None, None))
         self._collect()
+        self._layouts: dict[RunType, RunLayout] = {}
         self._filesystems: dict[tuple, fsspec.AbstractFileSystem] = {}
         self._fs_lock = threading.Lock()
 
@@ -235,7 +186,7 @@ class Plugins:
         key = getattr(spec, key_attr)
         previous = self._owner.get((kind, key))
         if previous is not None and previous != plugin:
-            if previous != BUILTIN_PLUGIN:
+            if previous not in self.builtins:
                 warnings.warn(
                     f"rhcore plugins {previous!r} and {plugin!r} both provide {kind[:-1]} "
                     f"{key!r}; keeping {previous!r} (set RHCORE_PLUGINS to choose)",
@@ -302,21 +253,67 @@ class Plugins:
                     self._filesystems[key] = fs
         return fs
 
-    def default_run_path(self, system: str, name: str, run_type: Any) -> str | None:
+    def default_run_path(self, system: str, name: str, run_type: RunType) -> str | None:
         """Where a Run's folder lives by default on ``system`` (None if no plugin knows)."""
         return self.pm.hook.rhcore_default_run_path(system=system, name=name, run_type=run_type)
 
-    def run_status_changed(self, run: Run, old: Any, new: Any) -> None:
+    def layout(self, run_type: RunType) -> RunLayout:
+        """The file names of a ``run_type`` Run's folder (asked once per type)."""
+        known = self._layouts.get(run_type)
+        if known is None:
+            known = self.pm.hook.rhcore_run_layout(run_type=RunType(run_type))
+            if not isinstance(known, RunLayout):
+                raise PluginError(f"rhcore_run_layout answered {known!r} for {run_type}; "
+                                  "expected a RunLayout")
+            self._layouts[run_type] = known
+        return known
+
+    def check_transition(self, run_name: str, old: RunStatus, new: RunStatus) -> RunStatus:
+        """``new`` if the status machine and every plugin allow ``old`` to become it; else
+        IllegalTransitionError, naming the Run and what is allowed."""
+        old, new = RunStatus(old), RunStatus(new)
+        answers = self.pm.hook.rhcore_transition_allowed(run_name=run_name, old=old, new=new)
+        if all(answer is not False for answer in answers):
+            return new
+        who = f"Run {run_name!r}" if run_name else "A Run"
+        if old.is_final:
+            raise IllegalTransitionError(f"{who} already ended ({old.value}): its status cannot become "
+                                         f"{new.value}")
+        allowed = ", ".join(sorted(s.value for s in TRANSITIONS[old])) or "none"
+        if new in TRANSITIONS[old]:
+            allowed = f"{allowed}, but a plugin refused it"
+        raise IllegalTransitionError(f"{who} cannot go from {old.value} to {new.value}; allowed from "
+                                     f"{old.value}: {allowed}")
+
+    def run_start(self, run: Any) -> None:
+        """Start ``run`` in this process: the core's start, wrapped by the plugins'."""
+        self.pm.hook.rhcore_run_start(run=run)
+
+    def run_end(self, run: Any, error: BaseException | None) -> None:
+        """End ``run``, started in this process: the core's end, wrapped by the plugins'."""
+        self.pm.hook.rhcore_run_end(run=run, error=error)
+
+    def resolve_cluster(self, name: str) -> Any:
+        """The cluster called ``name`` (an object with ``run_folder``), or None."""
+        return self.pm.hook.rhcore_resolve_cluster(name=name)
+
+    def artifact_deleting(self, name: str) -> None:
+        """Tell observers that artifact ``name`` is about to be deleted."""
+        self._broadcast("rhcore_artifact_deleting", name=name)
+
+    def run_status_changed(self, run: Any, old: RunStatus, new: RunStatus) -> None:
         """Tell every observer; an observer's failure is a warning, never the Run's."""
-        for impl in reversed(self.pm.hook.rhcore_run_status_changed.get_hookimpls()):
+        self._broadcast("rhcore_run_status_changed", run=run, old=old, new=new)
+
+    def _broadcast(self, hook: str, **kwargs: Any) -> None:
+        for impl in reversed(getattr(self.pm.hook, hook).get_hookimpls()):
             try:
-                impl.function(**{a: {"run": run, "old": old, "new": new}[a] for a in impl.argnames})
+                impl.function(**{name: kwargs[name] for name in impl.argnames})
             except Exception as exc:
                 warnings.warn(
-                    f"rhcore plugin {impl.plugin_name!r} failed in rhcore_run_status_changed: "
-                    f"{type(exc).__name__}: {exc}",
+                    f"rhcore plugin {impl.plugin_name!r} failed in {hook}: {type(exc).__name__}: {exc}",
                     PluginWarning,
-                    stacklevel=2,
+                    stacklevel=3,
                 )
 
     @property
@@ -363,8 +360,18 @@ def _unknown_message(what: str, name: str, installed: dict, known: dict) -> str:
 
 
 _plugins: Plugins | None = None
+_builtins: list[tuple[str, object]] = []
 _extra: list[tuple[str, object]] = []
-_lock = threading.Lock()
+_lock = threading.RLock()
+
+
+def use_builtins(plugins: Iterable[tuple[str, object]]) -> None:
+    """Hand in rhcore's own plugins, ``(name, plugin)`` in order: registered first in every
+    plugin manager built from now on."""
+    global _plugins
+    with _lock:
+        _builtins[:] = list(plugins)
+        _plugins = None
 
 
 def get_plugins() -> Plugins:
@@ -374,7 +381,7 @@ def get_plugins() -> Plugins:
     if plugins is None:
         with _lock:
             if _plugins is None:
-                _plugins = Plugins(extra=list(_extra))
+                _plugins = Plugins(builtins=list(_builtins), extra=list(_extra))
             plugins = _plugins
     return plugins
 

@@ -14,34 +14,37 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Iterable
+from collections.abc import Generator, Iterable
 from typing import Any
 
 import attrs
 
-from rhcore import context, layout
+from rhcore import context, layout, records
+from rhcore.errors import ResourceNotFoundError
 from rhcore.folder import Folder
+from rhcore.plugins import hookimpl
 from rhcore.registry import get_registry
 
 
-def loaded(name: str) -> None:
-    """Record that artifact ``name`` was loaded by every active Run."""
-    for run in context.active_runs():
-        if name != run.name and name not in run.upstream_artifacts:
-            run.upstream_artifacts.append(name)
+class LineageRecorder:
+    """The built-in plugin that makes a running ``with`` block an active Run, so the
+    artifacts loaded and saved meanwhile are recorded in it, and that warns before an
+    artifact Runs loaded is deleted."""
 
+    @hookimpl(wrapper=True)
+    def rhcore_run_start(self, run: Any) -> Generator[None, Any, Any]:
+        result = yield
+        context.push(run)
+        return result
 
-def saved(name: str) -> None:
-    """Record that artifact ``name`` was saved by every active Run."""
-    for run in context.active_runs():
-        if name != run.name and name not in run.downstream_artifacts:
-            run.downstream_artifacts.append(name)
+    @hookimpl(wrapper=True)
+    def rhcore_run_end(self, run: Any, error: BaseException | None) -> Generator[None, Any, Any]:
+        context.pop(run)
+        return (yield)
 
-
-def saver(exclude: object = None) -> str | None:
-    """The name of the innermost active Run other than ``exclude`` (what an artifact saved
-    now was saved by)."""
-    return next((r.name for r in reversed(context.active_runs()) if r is not exclude), None)
+    @hookimpl
+    def rhcore_artifact_deleting(self, name: str) -> None:
+        warn_if_used(name)
 
 
 @attrs.frozen
@@ -120,33 +123,32 @@ def _walk(start: str, neighbours: dict[str, list[str]]) -> list[str]:
 
 
 def _known_runs() -> Iterable[tuple[str, dict[str, Any]]]:
-    """(name, config) of every Run rhcore can find from here."""
-    from rhcore.cluster import cluster
-    from rhcore.run import read_run_config
-
+    """(name, config) of every Run rhcore can find from here: saved in the registry, on the
+    local cluster (``~/.rh/logs``), under ``./rh``."""
     registry = get_registry()
     seen: set[tuple[str, str]] = set()
     for name in registry.names("run"):
         entry = registry.get(name) or {}
         folder = Folder(entry.get("path", ""), entry.get("system") or "file", entry.get("data_config"))
         try:
-            config = read_run_config(folder) or entry
+            record = records.read(folder)
+            config = records.stored_json(record) if record is not None else entry
         except Exception:  # an unreachable or corrupt folder: use what the registry says
             config = entry
         seen.add((folder.system, folder.path))
         yield name, config
-    stores = [cluster("local").executor.store(), Folder(str(layout.local_runs_dir()), "file")]
+    stores = (Folder(str(layout.cluster_logs_dir()), "file"), Folder(str(layout.local_runs_dir()), "file"))
     for store in stores:
         for path in store.ls():
             folder = Folder(path, store.system, store.data_config)
             if (folder.system, folder.path) in seen:
                 continue
             try:
-                config = read_run_config(folder)
+                record = records.read(folder)
             except Exception:
                 continue
-            if config is not None:
-                yield config.get("name") or os.path.basename(path), config
+            if record is not None:
+                yield record.name or os.path.basename(path), records.stored_json(record)
 
 
 def graph(name: str) -> Lineage:
@@ -167,8 +169,6 @@ def graph(name: str) -> Lineage:
         kinds.setdefault(a, "unknown")
         kinds.setdefault(b, "unknown")
     if name not in kinds:
-        from rhcore.errors import ResourceNotFoundError
-
         raise ResourceNotFoundError(f"Nothing named {name!r} in the registry or among the Runs found")
     full = Lineage(name, (), tuple(sorted(edges)))
     connected = {name, *full.upstream(), *full.downstream()}

@@ -11,11 +11,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import fsspec.core
-
-from rhcore import layout, settings
+from rhcore import context, layout, settings
 from rhcore.errors import CorruptConfigError, ResourceNotFoundError
 from rhcore.folder import Folder
+from rhcore.places import url_folder
 from rhcore.plugins import get_plugins
 
 ENTRY_SUFFIX = ".json"
@@ -101,8 +100,42 @@ def get_registry() -> Registry:
     key = (url, json.dumps(data_config, sort_keys=True, default=repr))
     registry = _cache.get(key)
     if registry is None:
-        protocol, path = fsspec.core.split_protocol(url)
-        system = get_plugins().system(protocol).name if protocol else "file"
-        registry = Registry(Folder(path if protocol is None else url, system, data_config))
+        registry = Registry(url_folder(url, data_config))
         _cache[key] = registry
     return registry
+
+
+class Resource:
+    """What every named resource — Run, function, blob, cluster — shares: it is saved in
+    the registry under its name (its ``registry_entry``, free of secrets), loaded back by
+    that name, and its saving is recorded by the Runs active meanwhile."""
+
+    RESOURCE_TYPE = "resource"
+    name: str | None
+
+    @property
+    def registry_entry(self) -> dict[str, Any]:
+        """What :meth:`save` stores."""
+        raise NotImplementedError
+
+    def _before_save(self) -> None:
+        """Make what the entry describes exist (subclasses write data, rename, …)."""
+
+    def save(self, name: str | None = None, overwrite: bool = True):
+        """Record the resource in the registry under ``name`` (default: its own name)."""
+        if name is not None:
+            self.name = layout.validate_name(name, kind=self.RESOURCE_TYPE)
+        if self.name is None:
+            kind = self.RESOURCE_TYPE
+            raise ValueError(f"A {kind} needs a name to be saved: .save('my_{kind}')")
+        self._before_save()
+        entry = {**self.registry_entry, "saved_by": context.saver(exclude=self)}
+        get_registry().put(self.name, entry, overwrite=overwrite)
+        context.saved(self.name)
+        return self
+
+    def delete_configs(self) -> None:
+        """Remove the registry entry (the data stays); warns, naming them, if Runs loaded it."""
+        if self.name is not None:
+            get_plugins().artifact_deleting(self.name)
+            get_registry().delete(self.name)

@@ -1,53 +1,42 @@
 """The Run: one function call, command or ``with`` block, recorded in a folder.
 
-A Run's folder (see :mod:`rhcore.layout`) holds its config, pickled inputs and result,
-and its stdout/stderr. The config in the folder is the truth: a Run object is a handle
-that :meth:`Run.refresh` brings up to date. Configs are published atomically and never
-hold a secret.
+A Run's folder holds its config, pickled inputs and result, and its stdout/stderr. The
+folder is the truth: a :class:`Run` is a handle on it that :meth:`Run.refresh` brings up
+to date, and everything it writes goes through :mod:`rhcore.records`. A ``with`` block's
+lifecycle is a chain of hooks (``rhcore_run_start``, ``rhcore_run_end``): the core takes
+the Run's next attempt and publishes its end; capture, heartbeats and lineage are
+built-in plugins around that.
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import getpass
-import json
 import os
 import pickle
 import posixpath
 import threading
-import traceback
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import attrs
 import cloudpickle
 
-from rhcore import capture, context, heartbeat, layout, liveness
-from rhcore.errors import (
-    CorruptConfigError,
-    ResourceNotFoundError,
-    RhcoreError,
-    RunExistsError,
-    RunNotFoundError,
-    UnknownSystemError,
-)
+from rhcore import context, layout, liveness, records
+from rhcore.errors import IllegalTransitionError, RhcoreError, RunNotFoundError
 from rhcore.folder import Folder
-from rhcore.plugins import get_plugins
+from rhcore.follow import follow
+from rhcore.places import run_place
+from rhcore.plugins import get_plugins, hookimpl
 from rhcore.progress import copy_progress
-from rhcore.registry import get_registry
-from rhcore.resources import Resource
+from rhcore.registry import Resource, get_registry
 from rhcore.secrets import redact
-from rhcore.status import RunStatus, RunType, check_transition
-
-if TYPE_CHECKING:
-    from rhcore.logfiles import LogFile
+from rhcore.spec import RunRecord, RunStatus, RunType
+from rhcore.status import ending
 
 __all__ = ["Run", "run"]
 
 # Keys of a stored config that are not constructor arguments of Run.
-_IGNORED_KEYS = ("resource_type", "rhcore_version", "saved_by")
-# Config keys written only when set: the attempt (lease generation), the processes running
-# it, a digest of the inputs (to tell a cached Run's arguments apart), command exit codes.
-_OPTIONAL_KEYS = ("attempt", "worker", "inputs_digest", "returncodes")
+_IGNORED_KEYS = ("resource_type", "rhcore_version", "saved_by", "cluster", "stdout_file", "stderr_file")
 
 
 @functools.cache
@@ -59,10 +48,19 @@ def current_creator() -> str | None:
         return os.environ.get("USER") or None
 
 
-def _version() -> str:
-    from rhcore import __version__
+class _Field:
+    """A field of the Run's record, read and set through the handle (``run.status``)."""
 
-    return __version__
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, run: Any, owner: type | None = None) -> Any:
+        if run is None:
+            return self
+        return getattr(run._record, self.name)
+
+    def __set__(self, run: Any, value: Any) -> None:
+        setattr(run._record, self.name, value)
 
 
 class Run(Resource):
@@ -77,6 +75,26 @@ class Run(Resource):
     RUN_CONFIG_FILE = layout.CONFIG_FILE
     RESULT_FILE = layout.RESULT_FILE
     INPUTS_FILE = layout.INPUTS_FILE
+
+    name = _Field()
+    status = _Field()
+    run_type = _Field()
+    start_time = _Field()
+    end_time = _Field()
+    fn_name = _Field()
+    cmds = _Field()
+    upstream_artifacts = _Field()
+    downstream_artifacts = _Field()
+    error = _Field()
+    error_traceback = _Field()
+    log_dest = _Field()
+    creator = _Field()
+    creation_stacktrace = _Field()
+    attempt = _Field()
+    worker = _Field()
+    inputs_digest = _Field()
+    returncodes = _Field()
+    metadata = _Field()
 
     def __init__(
         self,
@@ -101,40 +119,55 @@ class Run(Resource):
         dryrun: bool = False,
         **kwargs: Any,
     ):
-        self.name: str = layout.validate_name(name) if name is not None else layout.new_run_name()
-        plugins = get_plugins()
-        plugins.log_sink(log_dest)  # an unknown log_dest fails here, naming the installed ones
-        self.log_dest = log_dest
-        self.fn_name = fn_name
-        self.cmds = list(cmds) if cmds is not None else None
-        self.status = RunStatus(status)
-        self.run_type = RunType(run_type) if run_type else self._detect_run_type()
-        self.start_time = start_time
-        self.end_time = end_time
-        self.creator = creator if creator is not None else current_creator()
-        self.creation_stacktrace = creation_stacktrace
-        self.upstream_artifacts: list = list(upstream_artifacts or [])
-        self.downstream_artifacts: list = list(downstream_artifacts or [])
-        self.error = None if error is None else str(error)
+        name = layout.validate_name(name) if name is not None else layout.new_run_name()
+        get_plugins().log_sink(log_dest)  # an unknown log_dest fails here, naming the installed ones
         runhouse_traceback = kwargs.pop("traceback", None)  # the key Runhouse's registry used
-        self.error_traceback = error_traceback if error_traceback is not None else runhouse_traceback
-        self.attempt: int | None = kwargs.pop("attempt", None)
-        self.worker: dict | None = kwargs.pop("worker", None)
-        self.inputs_digest: str | None = kwargs.pop("inputs_digest", None)
-        self.returncodes: list[int] | None = kwargs.pop("returncodes", None)
-        self.stdout_file: str = kwargs.pop("stdout_file", None) or layout.stdout_file(self.name)
-        self.stderr_file: str = kwargs.pop("stderr_file", None) or layout.stderr_file(self.name)
-        self.metadata: dict[str, Any] = dict(kwargs.pop("metadata", None) or {})
-        self.metadata.update(kwargs)
+        for ignored in _IGNORED_KEYS:  # derived or registry-only: never taken from a caller
+            kwargs.pop(ignored, None)
+        metadata = dict(kwargs.pop("metadata", None) or {})
+        fields = {key: kwargs.pop(key) for key in RunRecord.OPTIONAL if key in kwargs}
+        metadata.update(kwargs)
+        self._record = RunRecord(
+            name=name,
+            status=status,
+            run_type=run_type or (RunType.FUNCTION_RUN if fn_name else RunType.CMD_RUN if cmds is not None
+                                  else RunType.CTX_MANAGER),
+            start_time=start_time,
+            end_time=end_time,
+            fn_name=fn_name,
+            cmds=list(cmds) if cmds is not None else None,
+            upstream_artifacts=upstream_artifacts,
+            downstream_artifacts=downstream_artifacts,
+            error=None if error is None else str(error),
+            error_traceback=error_traceback if error_traceback is not None else runhouse_traceback,
+            log_dest=log_dest,
+            creator=creator if creator is not None else current_creator(),
+            creation_stacktrace=creation_stacktrace,
+            metadata=metadata,
+            **fields,
+        )
         self.dryrun = dryrun
-        self.folder, self.cluster = place(self.name, system, path, data_config, self.run_type)
-        self._logs: tuple[LogFile, ...] = ()
-        self._capture_token: object | None = None
-        self._heartbeat: contextlib.AbstractContextManager | None = None
+        self.folder, self.cluster = run_place(name, system, path, data_config, self._record.run_type)
+        self.plugin_state: dict[str, Any] = {}
+        """What plugins keep for this Run while it runs in this process (its logs, its capture)."""
+        self._live = False
         if overwrite and not dryrun:
             self.folder.rm()
 
+    @classmethod
+    def _at(cls, folder: Folder, record: RunRecord, cluster: Any = None) -> Run:
+        """A Run handle on ``folder`` holding ``record`` (kept by ``cluster``)."""
+        run = cls.__new__(cls)
+        run._record, run.folder, run.cluster = record, folder, cluster
+        run.dryrun, run.plugin_state, run._live = False, {}, False
+        return run
+
     # -- where it lives --------------------------------------------------------------
+
+    @property
+    def record(self) -> RunRecord:
+        """The Run's record as this handle last read or wrote it."""
+        return self._record
 
     @property
     def path(self) -> str:
@@ -151,45 +184,22 @@ class Run(Resource):
         """Runhouse's name for :attr:`error_traceback`."""
         return self.error_traceback
 
-    def _detect_run_type(self) -> RunType:
-        if self.fn_name:
-            return RunType.FUNCTION_RUN
-        if self.cmds is not None:
-            return RunType.CMD_RUN
-        return RunType.CTX_MANAGER
+    @property
+    def stdout_file(self) -> str:
+        """The file name of the Run's stdout log in its folder."""
+        return records.log_names(self._record)[0]
+
+    @property
+    def stderr_file(self) -> str:
+        """The file name of the Run's stderr log in its folder."""
+        return records.log_names(self._record)[1]
 
     # -- configs ---------------------------------------------------------------------
 
     @property
     def run_config(self) -> dict[str, Any]:
         """The config stored in the Run's folder (``config_for_run.json``)."""
-        config = {
-            "name": self.name,
-            "resource_type": self.RESOURCE_TYPE,
-            "status": self.status.value,
-            "run_type": self.run_type.value,
-            "start_time": self.start_time,
-            "end_time": self.end_time,
-            "fn_name": self.fn_name,
-            "cmds": self.cmds,
-            "upstream_artifacts": self.upstream_artifacts,
-            "downstream_artifacts": self.downstream_artifacts,
-            "error": self.error,
-            "error_traceback": self.error_traceback,
-            "log_dest": self.log_dest,
-            "creator": self.creator,
-            "creation_stacktrace": self.creation_stacktrace,
-            "stdout_file": self.stdout_file,
-            "stderr_file": self.stderr_file,
-            "rhcore_version": _version(),
-        }
-        for key in _OPTIONAL_KEYS:
-            value = getattr(self, key)
-            if value is not None:
-                config[key] = value
-        if self.metadata:
-            config["metadata"] = self.metadata
-        return config
+        return records.stored_json(self._record)
 
     @property
     def config_for_rns(self) -> dict[str, Any]:
@@ -203,77 +213,75 @@ class Run(Resource):
             config["cluster"] = self.cluster.name
         return config
 
-    def _publish_config(self) -> dict[str, Any]:
-        """Write the Run's config into its folder; return the config written."""
-        config = self.run_config
-        self.folder.publish(layout.CONFIG_FILE, json.dumps(config, default=str).encode())
-        return config
-
-    def _read_config(self) -> dict[str, Any] | None:
-        return read_run_config(self.folder)
-
-    def _apply(self, config: dict[str, Any]) -> None:
-        """Take the state of a stored config (the folder is the truth)."""
-        self.name = config.get("name") or self.name
-        self.status = RunStatus(config.get("status", RunStatus.NOT_STARTED))
-        if config.get("run_type"):
-            self.run_type = RunType(config["run_type"])
-        for key in ("start_time", "end_time", "fn_name", "cmds", "error", "error_traceback",
-                    "creator", "creation_stacktrace"):
-            setattr(self, key, config.get(key))
-        self.upstream_artifacts = list(config.get("upstream_artifacts") or [])
-        self.downstream_artifacts = list(config.get("downstream_artifacts") or [])
-        self.log_dest = config.get("log_dest") or self.log_dest
-        self.stdout_file = config.get("stdout_file") or layout.stdout_file(self.name)
-        self.stderr_file = config.get("stderr_file") or layout.stderr_file(self.name)
-        self.metadata = dict(config.get("metadata") or {})
-        for key in _OPTIONAL_KEYS:
-            setattr(self, key, config.get(key))
+    @property
+    def registry_entry(self) -> dict[str, Any]:
+        return self.config_for_rns
 
     @classmethod
     def from_config(cls, config: dict[str, Any], dryrun: bool = False) -> Run:
         """A Run from a stored config (a folder's or a registry entry)."""
-        config = dict(config)
-        for key in _IGNORED_KEYS:
-            config.pop(key, None)
-        config.pop("cluster", None)
+        config = {k: v for k, v in config.items() if k not in _IGNORED_KEYS}
         return cls(**config, dryrun=dryrun)
 
     @classmethod
     def from_path(cls, path: str, system: str = "file", data_config: dict | None = None) -> Run:
         """Load the Run whose folder is ``path`` on ``system``."""
         folder = Folder(os.fspath(path), system, data_config)
-        config = read_run_config(folder)
-        if config is None:
-            if folder.exists():
-                raise RunNotFoundError(
-                    f"{folder.system}:{folder.path} holds no Run (no {layout.CONFIG_FILE} in it)"
-                )
-            raise RunNotFoundError(f"No Run at {folder.system}:{folder.path}: the folder does not exist")
-        return cls._at(folder, config)
-
-    @classmethod
-    def _at(cls, folder: Folder, config: dict[str, Any], cluster: Any = None) -> Run:
-        """A Run handle on ``folder`` with the state of ``config`` (kept by ``cluster``)."""
-        run = cls.__new__(cls)
-        run.folder, run.cluster, run.dryrun = folder, cluster, False
-        run.attempt = run.worker = run.inputs_digest = run.returncodes = None
-        run._logs, run._capture_token, run._heartbeat = (), None, None
-        run.log_dest, run.run_type = "file", RunType.CTX_MANAGER
-        run.name = layout.validate_name(config.get("name") or posixpath.basename(folder.path))
-        run._apply(config)
-        return run
+        return cls._at(folder, records.require(folder))
 
     # -- lifecycle -------------------------------------------------------------------
 
-    def _set_status(self, new: RunStatus) -> dict[str, Any]:
-        """Move to ``new`` (refusing illegal moves), publish the config, tell observers;
-        return the config published."""
+    def __enter__(self) -> Run:
+        if self.dryrun:
+            raise RhcoreError(f"Run {self.name!r} is a dryrun: it describes a Run and cannot start")
+        plugins = get_plugins()
+        try:
+            plugins.run_start(self)
+        except BaseException as failure:
+            if self._live:  # started, then a plugin failed: end it, saying why
+                plugins.run_end(self, failure)
+            raise
+        return self
+
+    def __exit__(self, exc_type: type | None, exc: BaseException | None, tb: Any) -> bool:
+        if exc is None and exc_type is not None:
+            exc = exc_type()
+        get_plugins().run_end(self, exc)
+        return False
+
+    def _begin(self) -> None:
+        """The core's start of a ``with`` block: its next attempt, RUNNING, named after
+        this process (whose death a watcher elsewhere detects)."""
         old = self.status
-        self.status = check_transition(old, new, run_name=self.name)
-        config = self._publish_config()
+        fresh = attrs.evolve(self._record, status=RunStatus.NOT_STARTED, start_time=layout.now_iso(),
+                             end_time=None, error=None, error_traceback=None, upstream_artifacts=[],
+                             downstream_artifacts=[], worker={"job": liveness.identify()})
+        self._record = records.begin(self.folder, fresh, ask=self._ask)
+        self._live = True
         self._tell_observers(old)
-        return config
+
+    def _finish(self, error: BaseException | None) -> None:
+        """The core's end of a ``with`` block: its final status, from how the block ended."""
+        status, message, text = ending(error)
+        if not self._live:  # only the block that started a Run ends it
+            get_plugins().check_transition(self.name, self.status, status)
+            raise IllegalTransitionError(f"Run {self.name!r} ({self.status.value}) was not started by this "
+                                         "handle: only the block running it ends it")
+        failure = self.plugin_state.pop("failure", None)
+        if status is RunStatus.COMPLETED and failure:
+            status, message = RunStatus.ERROR, failure
+        try:
+            ended = records.end(self.folder, self._record, status, error=message, error_traceback=text)
+        except IllegalTransitionError as refused:
+            if status is RunStatus.ERROR:
+                raise
+            ended = records.end(self.folder, self._record, RunStatus.ERROR, error=str(refused),
+                                error_traceback=text)  # a plugin refused the end: ERROR says why
+            self._record, self._live = ended.record, False
+            self._tell_observers(RunStatus.RUNNING)
+            raise
+        self._record, self._live = ended.record, False
+        self._tell_observers(RunStatus.RUNNING)
 
     def _tell_observers(self, old: RunStatus) -> None:
         """Tell this process's status observers that the Run moved from ``old``."""
@@ -281,123 +289,46 @@ class Run(Resource):
         if self.status is not old and plugins.has_status_observers:
             plugins.run_status_changed(self, old, self.status)
 
-    def _new_attempt(self) -> None:
-        """Forget a finished attempt's outcome so the Run can execute again."""
-        self.status = RunStatus.NOT_STARTED
-        self.start_time = self.end_time = None
-        self.error = self.error_traceback = None
-        self.upstream_artifacts, self.downstream_artifacts = [], []
-
-    def __enter__(self) -> Run:
-        if self.dryrun:
-            raise RhcoreError(f"Run {self.name!r} is a dryrun: it describes a Run and cannot start")
-        if self.status is not RunStatus.NOT_STARTED:
-            self._new_attempt()
-        streams = get_plugins().log_sink(self.log_dest).open(self)
-        if streams is not None:
-            self._logs = tuple(streams)
-        self.start_time = layout.now_iso()
-        self.worker = {"job": liveness.identify()}  # whose death a refresh() elsewhere detects
-        try:
-            self._set_status(RunStatus.RUNNING)
-        except BaseException:
-            self._close_logs(upload=False)  # nothing was started: leave nothing behind
-            raise
-        self._heartbeat = heartbeat.beating(self.folder)  # for watchers on other machines
-        self._heartbeat.__enter__()
-        context.push(self)
-        if streams is not None:
-            self._capture_token = capture.attach(*streams)
-        return self
-
-    def __exit__(self, exc_type: type | None, exc: BaseException | None, tb: Any) -> bool:
-        try:
-            if self._capture_token is not None:
-                capture.detach(self._capture_token)
-                self._capture_token = None
-        finally:
-            context.pop(self)
-        new = self._outcome(exc_type, exc, tb)
-        self._stop_heartbeat()
-        self._close_logs()
-        self.end_time = layout.now_iso()
-        self._set_status(new)
-        return False
-
-    def _stop_heartbeat(self) -> None:
-        beating, self._heartbeat = self._heartbeat, None
-        if beating is not None:
-            beating.__exit__(None, None, None)
-
-    def _outcome(self, exc_type: type | None, exc: BaseException | None, tb: Any) -> RunStatus:
-        if exc_type is None:
-            return RunStatus.COMPLETED
-        if issubclass(exc_type, SystemExit) and getattr(exc, "code", None) in (0, None):
-            return RunStatus.COMPLETED
-        self.error = f"{exc_type.__name__}: {exc}"
-        self.error_traceback = "".join(traceback.format_exception(exc_type, exc, tb))
-        if len(self._logs) > 1:
-            self._logs[1].write(self.error_traceback.encode("utf-8", "backslashreplace"))
-        if issubclass(exc_type, KeyboardInterrupt):
-            return RunStatus.CANCELLED
-        return RunStatus.ERROR
-
-    def _close_logs(self, *, upload: bool = True) -> None:
-        logs, self._logs = self._logs, ()
-        for log in logs:
-            log.close(upload=upload)
+    @property
+    def _ask(self) -> records.Ask | None:
+        """How to ask the Run's cluster about its processes on another host (if it can be
+        asked: a place a plugin names may not run anything)."""
+        return getattr(getattr(self.cluster, "executor", None), "alive", None)
 
     # -- reading ---------------------------------------------------------------------
 
     def refresh(self) -> Run:
-        """Reload the Run's state from its folder and return it, e.g. ``r.refresh().status``."""
-        config = self._read_config()
-        if config is None:
+        """Reload the Run's state from its folder and return it, e.g. ``r.refresh().status``.
+        A RUNNING Run whose worker is gone becomes ERROR here, saying why."""
+        record = records.read(self.folder)
+        if record is None:
             if self.status is RunStatus.NOT_STARTED or self.dryrun:
                 return self
             raise RunNotFoundError(
                 f"Run {self.name!r} has no config at {self.folder.system}:{self.folder.path} "
                 "(was its folder deleted?)"
             )
-        old = self.status
-        self._apply(config)
+        if record.status is RunStatus.RUNNING:
+            if self._live:  # running here: what it loaded and saved so far is in memory
+                record.upstream_artifacts = self.upstream_artifacts
+                record.downstream_artifacts = self.downstream_artifacts
+            record = records.judge(self.folder, record, self._ask)
+        old, self._record = self.status, record
         self._tell_observers(old)  # a change made elsewhere (a worker's), seen here
-        if self.status is RunStatus.RUNNING:
-            self.worker = with_job_identity(self.folder, self.worker or {}) or None
-            if self.worker:
-                self._check_worker()
         return self
-
-    def _check_worker(self) -> None:
-        """A RUNNING Run whose worker is gone becomes ERROR, with the reason."""
-        alive, reason = worker_verdict(self.worker or {}, self.cluster, self.folder, self.start_time)
-        if alive is not False:
-            return
-        judged = self.attempt
-        config = self._read_config()  # the worker may have finished meanwhile, or been retried
-        if (config is None or config.get("status") != RunStatus.RUNNING.value
-                or config.get("attempt") != judged):
-            if config is not None:
-                self._apply(config)
-            return
-        self._apply(config)
-        self.error = f"The worker died: {reason}"
-        self.end_time = layout.now_iso()
-        self._set_status(RunStatus.ERROR)
 
     def result(self) -> Any:
         """The function's return value when COMPLETED, the stderr text when ERROR, and the
         stdout text otherwise (and for command or block Runs, which have no return value)."""
         self.refresh()
         if self.status is RunStatus.COMPLETED:
-            try:
-                data = self.folder.read_bytes(layout.RESULT_FILE)
-            except FileNotFoundError:
+            data = records.read_result(self.folder, self._record)
+            if data is None:
                 if self.run_type is RunType.FUNCTION_RUN:
                     raise FileNotFoundError(
                         f"Run {self.name!r} is COMPLETED but has no result at "
-                        f"{self.folder.system}:{self.folder.join(layout.RESULT_FILE)}"
-                    ) from None
+                        f"{records.where(self.folder, records.layout_of(self._record).result)}"
+                    )
                 return self.stdout()
             return pickle.loads(data)
         if self.status is RunStatus.ERROR:
@@ -406,14 +337,7 @@ class Run(Resource):
 
     def inputs(self) -> dict[str, Any]:
         """The function's inputs as ``{"args": [...], "kwargs": {...}}``."""
-        try:
-            data = self.folder.read_bytes(layout.INPUTS_FILE)
-        except FileNotFoundError:
-            raise FileNotFoundError(
-                f"Run {self.name!r} ({self.run_type.value}) recorded no inputs at "
-                f"{self.folder.system}:{self.folder.join(layout.INPUTS_FILE)}"
-            ) from None
-        stored = pickle.loads(data)
+        stored = pickle.loads(records.read_inputs(self.folder, self._record))
         if isinstance(stored, dict):
             return stored
         args, kwargs = stored
@@ -421,20 +345,23 @@ class Run(Resource):
 
     def stdout(self) -> str:
         """What the Run printed to stdout ("" if nothing was saved)."""
-        return self._read_log(self.stdout_file)
+        return self._read_log("stdout")
 
     def stderr(self) -> str:
         """What the Run printed to stderr, with the traceback of its error ("" if nothing)."""
-        return self._read_log(self.stderr_file)
+        return self._read_log("stderr")
 
-    def _read_log(self, name: str) -> str:
-        for log in self._logs:
+    def _read_log(self, stream: str) -> str:
+        for log in self.plugin_state.get("logs", ()):
             log.flush()
-        try:
-            data = self.folder.read_bytes(name)
-        except FileNotFoundError:
-            return ""
-        return data.decode("utf-8", "replace").strip()
+        return records.read_log(self.folder, self._record, stream).decode("utf-8", "replace").strip()
+
+    def attempts(self) -> list[Run]:
+        """The earlier attempts of this Run's name in its folder, oldest first: each a Run
+        with its own config, logs, inputs and result. Re-running a name that holds a
+        finished Run (a ``with`` block entered again, a call under the same ``run_name``,
+        ``get_or_call`` after an ERROR, a copy onto another Run) keeps the earlier one here."""
+        return [Run._at(folder, record, self.cluster) for folder, record in records.attempts(self.folder)]
 
     # -- writing ---------------------------------------------------------------------
 
@@ -446,7 +373,7 @@ class Run(Resource):
             data = data.encode("utf-8")
         elif not isinstance(data, (bytes, bytearray, memoryview)):
             data = cloudpickle.dumps(data)
-        self.folder.write_bytes(rel, bytes(data))
+        records.write_file(self.folder, rel, bytes(data))
 
     def _relative(self, path: str) -> str:
         path = os.fspath(path)
@@ -454,37 +381,36 @@ class Run(Resource):
         if path.startswith(base):
             path = path[len(base) :]
         parts = path.replace("\\", "/").split("/")
-        if not path or path.startswith("/") or ".." in parts or any(not p for p in parts):
+        if not path or path.startswith("/") or ".." in parts or any(not p for p in parts) or \
+                parts[0].startswith("."):
             raise ValueError(
-                f"Cannot write {path!r}: paths must stay inside the Run's folder {self.folder.path}"
+                f"Cannot write {path!r}: paths must stay inside the Run's folder {self.folder.path} "
+                "(and names starting with '.' are rhcore's own)"
             )
         return "/".join(parts)
 
     def save(self, name: str | None = None, overwrite: bool = True) -> Run:
         """Record the Run in the registry under ``name`` (default: its own name).
 
-        A new name renames the Run: its folder's config is updated before the registry.
+        A new name renames the Run: its folder's record and logs are renamed first.
         """
         if name is None or name == self.name:
             return super().save(overwrite=overwrite)
-        new_name, old_name = layout.validate_name(name), self.name
-        renames_folder = not self.dryrun and self.folder.has(layout.CONFIG_FILE)
+        new_name, old = layout.validate_name(name), self._record
+        renames_folder = not self.dryrun and records.read(self.folder) is not None
         if renames_folder:
             self.folder.check_writable()  # refused before anything changes
-        self.name = new_name
+            self._record = records.rename(self.folder, old, new_name)
+        else:
+            self._record = attrs.evolve(old, name=new_name)
         try:
-            if renames_folder:
-                self._publish_config()
             return super().save(overwrite=overwrite)
         except BaseException:
-            self.name = old_name  # a refused save leaves the Run as it was
-            if renames_folder:
-                self._publish_config()
+            if renames_folder:  # a refused save leaves the Run as it was
+                self._record = records.rename(self.folder, self._record, old.name)
+            else:
+                self._record = old
             raise
-
-    @property
-    def registry_entry(self) -> dict[str, Any]:
-        return self.config_for_rns
 
     def to(
         self,
@@ -496,8 +422,9 @@ class Run(Resource):
         """Copy the Run's folder to ``system`` (``"here"``: ``./rh/<name>``) and return the copy.
 
         Every file is copied and the config last, so an interrupted copy is never seen as
-        a complete Run. The source is untouched. On a terminal, large files show a
-        progress bar on stderr.
+        a complete Run. The source is untouched. A copy of the same attempt already there
+        is brought up to date; another Run there is kept as an earlier attempt of the copy
+        (see :meth:`attempts`). On a terminal, large files show a progress bar on stderr.
 
         With ``on_completion``, a Run still going is copied once it ends, in the background
         (this process waits for that copy before it exits); the Run returned describes the
@@ -509,45 +436,34 @@ class Run(Resource):
                 target=self._copy_when_done, args=(system, path, data_config),
                 name=f"rhcore-copy-{self.name}", daemon=False,
             ).start()
-            return Run._at(dest, self.run_config, dest_cluster)
-        config = self._read_config()
-        if config is None:
+            return Run._at(dest, self._record, dest_cluster)
+        record = records.read(self.folder)
+        if record is None:
             raise RunNotFoundError(
                 f"Run {self.name!r} has no config at {self.folder.system}:{self.folder.path}: "
                 "nothing to copy"
             )
-        self._apply(config)
+        self._record = record
         dest, dest_cluster = self._destination(system, path, data_config)
         if dest.system == self.folder.system and dest.path == self.folder.path:
             raise ValueError(f"Run {self.name!r} is already at {dest.system}:{dest.path}")
-        finished_function = self.run_type is RunType.FUNCTION_RUN and self.status is RunStatus.COMPLETED
-        if finished_function and not self.folder.has(layout.RESULT_FILE):
+        if records.is_function_result_missing(self.folder, record):
             raise FileNotFoundError(
-                    f"Run {self.name!r} has no result at "
-                    f"{self.folder.system}:{self.folder.join(layout.RESULT_FILE)}: nothing to copy"
-                )
-        existing = read_run_config(dest)
-        if existing is not None:
-            if existing.get("name") != self.name:
-                raise RunExistsError(
-                    f"{dest.system}:{dest.path} already holds another Run ({existing.get('name')!r})"
-                )
-            dest.remove(layout.CONFIG_FILE)  # first: no reader sees the old copy half deleted
-            dest.rm()
+                f"Run {self.name!r} has no result at "
+                f"{records.where(self.folder, records.layout_of(record).result)}: nothing to copy"
+            )
         with copy_progress(f"{self.name}:") as report:
-            self.folder.copy_to(dest, last=layout.CONFIG_FILE, callback=report)
-        return Run._at(dest, read_run_config(dest) or self.run_config, dest_cluster)
+            copied = records.copy(self.folder, record, dest, callback=report)
+        return Run._at(dest, copied, dest_cluster)
 
     def _destination(self, system: Any, path: str | None, data_config: dict | None):
         """The folder (and cluster) ``to()`` copies into; ``"here"`` is ``./rh/<name>``."""
         if system == "here":
             system = "file"
             path = path or os.path.join(layout.local_runs_dir(), self.name)
-        return place(self.name, system, path, data_config, self.run_type)
+        return run_place(self.name, system, path, data_config, self.run_type)
 
     def _copy_when_done(self, system: Any, path: str | None, data_config: dict | None) -> None:
-        from rhcore.follow import follow
-
         follow(self, show=False, poll=0.5)
         self.to(system, path=path, data_config=data_config)
 
@@ -558,122 +474,21 @@ class Run(Resource):
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        state["_logs"], state["_capture_token"], state["_heartbeat"] = (), None, None
+        state["plugin_state"], state["_live"] = {}, False
         return state
 
 
-HEARTBEAT_STALE_SECONDS = 60.0
+class CoreLifecycle:
+    """The core's part of a ``with`` block's lifecycle, the innermost implementation of
+    ``rhcore_run_start`` / ``rhcore_run_end``: every plugin's wrapper acts around it."""
 
+    @hookimpl
+    def rhcore_run_start(self, run: Run) -> None:
+        run._begin()
 
-def with_job_identity(folder: Folder, worker: dict) -> dict:
-    """``worker`` (a RUNNING Run's ``worker`` record) with its job's identity: a job that
-    does not republish the config as it starts writes it to :data:`layout.WORKER_FILE`
-    (a second atomic publish of the config costs more than the task itself on Ray)."""
-    if worker.get("job"):
-        return worker
-    try:
-        recorded = json.loads(folder.read_bytes(layout.WORKER_FILE))
-    except (FileNotFoundError, ValueError):  # not started, or being written
-        return worker
-    return {**worker, **recorded}
-
-
-def worker_verdict(
-    worker: dict, cluster: Any, folder: Folder, started: str | None = None
-) -> tuple[bool | None, str]:
-    """Whether the processes behind a RUNNING Run are alive: (True/False/None, reason).
-    ``worker`` is the Run's record, with the job's identity (see :func:`with_job_identity`).
-
-    The Run lives while its server or its job process does (a live server finishes a Run
-    whose job died). Identities on this host are checked directly; on another host the
-    Run's cluster is asked; failing both, a heartbeat (or, before the first beat, the
-    start) older than a minute means death.
-    """
-
-    def check(identity: dict | None) -> bool | None:
-        if not identity:
-            return None
-        verdict = liveness.alive(identity)
-        if verdict is None and cluster is not None:
-            try:
-                verdict = cluster.executor.alive(identity)
-            except Exception:  # an unreachable cluster says nothing about its processes
-                verdict = None
-        return verdict
-
-    identities = [i for i in (worker.get("server"), worker.get("job")) if i]
-    verdicts = [check(identity) for identity in identities]
-    if any(verdicts):
-        return True, ""
-    if identities and all(v is False for v in verdicts):
-        return False, liveness.death_reason(worker.get("job") or worker.get("server"))
-    try:
-        beat = layout.parse_iso(folder.read_bytes(layout.HEARTBEAT_FILE).decode())
-    except (FileNotFoundError, ValueError):
-        if not started:
-            return None, ""
-        beat = layout.parse_iso(started)
-    age = (layout.parse_iso(layout.now_iso()) - beat).total_seconds()
-    if age > HEARTBEAT_STALE_SECONDS:
-        return False, f"no heartbeat from its worker for {age:.0f} s"
-    return True, ""
-
-
-def place(
-    name: str, system: Any, path: str | None, data_config: dict | None, run_type: RunType
-) -> tuple[Folder, Any]:
-    """The folder of Run ``name`` on ``system`` (a system name, a cluster's name — ``"local"``
-    is this machine's cluster — or a cluster object), and the cluster, if it is one. Without a
-    ``path``, plugins say where Runs go by default."""
-    if system == "local":  # the cluster, not fsspec's other name for the file system
-        system = _cluster_named("local")
-    if system is not None and not isinstance(system, str):
-        return system.run_folder(name, path=path), system
-    plugins = get_plugins()
-    try:
-        spec = plugins.system(system or "file")
-    except UnknownSystemError as unknown:  # then a saved cluster's name, or an error naming the systems
-        try:
-            named = _cluster_named(system)
-        except ResourceNotFoundError:
-            raise unknown from None
-        return named.run_folder(name, path=path), named
-    if path is None:
-        path = plugins.default_run_path(spec.name, name, run_type)
-        if path is None:
-            raise RhcoreError(
-                f"The system {spec.name!r} has no default place for Runs: pass path= "
-                f"(e.g. 'bucket/prefix/{name}')"
-            )
-    return Folder(os.fspath(path), spec.name, data_config), None
-
-
-def _cluster_named(name: str) -> Any:
-    from rhcore.cluster import cluster  # cluster imports this module
-
-    return cluster(name)
-
-
-def read_run_config(folder: Folder) -> dict[str, Any] | None:
-    """The config in ``folder``, or None if it has none; CorruptConfigError naming the
-    path if it cannot be read as one."""
-    try:
-        data = folder.read_bytes(layout.CONFIG_FILE)
-    except (FileNotFoundError, NotADirectoryError):
-        return None
-    try:
-        config = json.loads(data)
-    except ValueError as exc:
-        raise CorruptConfigError(
-            f"The Run config {folder.system}:{folder.join(layout.CONFIG_FILE)} is corrupt "
-            f"(not valid JSON: {exc})"
-        ) from None
-    if not isinstance(config, dict) or "status" not in config:
-        raise CorruptConfigError(
-            f"The Run config {folder.system}:{folder.join(layout.CONFIG_FILE)} is corrupt "
-            "(not a JSON object with a status)"
-        )
-    return config
+    @hookimpl
+    def rhcore_run_end(self, run: Run, error: BaseException | None) -> None:
+        run._finish(error)
 
 
 def run(
@@ -693,6 +508,9 @@ def run(
     a ``name`` loads the Run saved in the registry under it, or the one at its default
     place. Otherwise — or with ``load=False`` — a new Run is made, named ``name`` or a
     unique sortable name. ``dryrun`` builds the object without writing anything.
+
+    Entering a loaded Run that has ended starts its next attempt (the earlier one stays
+    readable in :meth:`Run.attempts`); one still running elsewhere is refused.
     """
     if name is not None:
         layout.validate_name(name)
@@ -700,25 +518,21 @@ def run(
         found = _find(name, path, system, data_config)
         if found is not None:
             found.dryrun = dryrun or found.dryrun
+            if log_dest != "file":
+                get_plugins().log_sink(log_dest)
+                found.log_dest = log_dest
             return found
     kwargs.setdefault("run_type", RunType.CTX_MANAGER)
-    return Run(
-        name=name,
-        log_dest=log_dest,
-        path=path,
-        system=system,
-        data_config=data_config,
-        dryrun=dryrun,
-        **kwargs,
-    )
+    return Run(name=name, log_dest=log_dest, path=path, system=system, data_config=data_config,
+               dryrun=dryrun, **kwargs)
 
 
 def _find(name: str | None, path: str | None, system: Any, data_config: dict | None) -> Run | None:
     if path is not None:
-        folder, on_cluster = place(name or "run", system, path, data_config, RunType.CTX_MANAGER)
-        config = read_run_config(folder)
-        if config is not None:
-            return Run._at(folder, config, on_cluster)
+        folder, on_cluster = run_place(name or "run", system, path, data_config, RunType.CTX_MANAGER)
+        record = records.read(folder)
+        if record is not None:
+            return Run._at(folder, record, on_cluster)
         if folder.exists():
             raise RunNotFoundError(
                 f"{folder.system}:{folder.path} holds no Run (no {layout.CONFIG_FILE} in it); "
@@ -735,27 +549,25 @@ def _find(name: str | None, path: str | None, system: Any, data_config: dict | N
     if system is None:
         entry = get_registry().get(name)
         if entry is not None and entry.get("resource_type", "run") == Run.RESOURCE_TYPE:
-            from rhcore import provenance
-
-            provenance.loaded(name)
-            return _from_registry(entry, data_config)
+            context.loaded(name)
+            return from_registry(entry, data_config)
     try:
-        default, on_cluster = place(name, system, None, data_config, RunType.CTX_MANAGER)
+        default, on_cluster = run_place(name, system, None, data_config, RunType.CTX_MANAGER)
     except RhcoreError:
         return None
-    config = read_run_config(default)
-    return Run._at(default, config, on_cluster) if config is not None else None
+    record = records.read(default)
+    return Run._at(default, record, on_cluster) if record is not None else None
 
 
-def _from_registry(entry: dict[str, Any], data_config: dict | None) -> Run:
+def from_registry(entry: dict[str, Any], data_config: dict | None) -> Run:
     """A Run from its registry entry, its state refreshed from its folder when reachable."""
     stored = dict(entry.get("data_config") or {})
     stored.update(data_config or {})
     folder = Folder(entry["path"], entry.get("system") or "file", stored)
-    run = Run._at(folder, entry)
+    where = f"registry entry {entry.get('name')!r}"
+    run = Run._at(folder, RunRecord.from_json(entry, where, name=posixpath.basename(folder.path)))
     try:
         run.refresh()
     except RunNotFoundError:
         pass
     return run
-

@@ -9,6 +9,7 @@ same name is a new *attempt* (see :meth:`rhcore.Run.__enter__`), not a transitio
 from __future__ import annotations
 
 import enum
+import traceback
 
 from rhcore.errors import IllegalTransitionError
 
@@ -68,3 +69,14 @@ def check_transition(old: RunStatus, new: RunStatus, *, run_name: str = "") -> R
             f"{who} cannot go from {old.value} to {new.value}; allowed from {old.value}: {allowed}"
         )
     return new
+
+
+def ending(error: BaseException | None) -> tuple[RunStatus, str | None, str | None]:
+    """How a block that raised ``error`` (None: nothing) ends: its status, its error and
+    the error's traceback. ``KeyboardInterrupt`` (Ctrl-C, a cancel) is CANCELLED, and
+    ``SystemExit`` with code 0 or None a normal end."""
+    if error is None or (isinstance(error, SystemExit) and error.code in (0, None)):
+        return RunStatus.COMPLETED, None, None
+    text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+    status = RunStatus.CANCELLED if isinstance(error, KeyboardInterrupt) else RunStatus.ERROR
+    return status, f"{type(error).__name__}: {error}", text

@@ -37,7 +37,7 @@ def test_a_system_without_exclusive_create_refuses_to_pretend():
 def test_a_worker_of_another_rhcore_version_is_refused():
     import io
 
-    from rhcore.protocol import WorkerConnection, WorkerGoneError, encode
+    from rhcore.execution.protocol import WorkerConnection, WorkerGoneError, encode
 
     hello = io.BytesIO(encode({"op": "hello", "version": 999, "identity": {}, "home": "/"}))
     with pytest.raises(WorkerGoneError, match=r"speaks protocol 999.*install the same rhcore version"):

@@ -13,7 +13,8 @@ import time
 import pytest
 
 import rhcore as rh
-from rhcore import layout, leases, liveness
+from rhcore import layout, liveness, records
+from rhcore.folder import Folder
 from rhcore.testing.executor import sleeper, summer, token, wait_for
 
 
@@ -85,12 +86,12 @@ def test_a_dead_lease_holder_is_taken_over():
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
     gone.wait()
     record = {"holder": liveness.identify(gone.pid) | {"start": 1}, "taken": layout.now_iso()}
-    folder.create(".lease-1", json.dumps(record).encode())
+    records.book(folder).create("lease-1", json.dumps(record).encode())
     f = rh.function(token)
     value = f.get_or_call(0, run_name="orphaned")
     run = rh.cluster("local").get_run("orphaned")
     assert run.result() == value and run.attempt == 2
-    assert leases.generations(folder) == [1, 2]
+    assert records.lease_generations(folder) == [1, 2]
 
 
 def test_a_live_lease_holder_is_waited_for():
@@ -98,20 +99,18 @@ def test_a_live_lease_holder_is_waited_for():
     f = rh.function(token)
     first = f.get_or_run(1.0, run_name="waited")
     assert f.get_or_call(1.0, run_name="waited") == first.refresh().result()
-    assert leases.generations(folder) == [1]
+    assert records.lease_generations(folder) == [1]
 
 
-def test_reboot_is_seen_as_error():
-    run = rh.function(sleeper).run(30, run_name="rebooted")
-    wait_for(lambda: (run.refresh().worker or {}).get("job"))
-    config_path = os.path.join(run.path, layout.CONFIG_FILE)
-    rh.cluster("local").cancel("rebooted", force=True)
-    config = json.load(open(config_path))
-    config.update(status="RUNNING", end_time=None, error=None)
-    for identity in config["worker"].values():
-        identity["boot_id"] = "a-previous-boot"
-    with open(config_path, "w") as f:
-        json.dump(config, f)
+def test_reboot_is_seen_as_error(tmp_path):
+    """A RUNNING Run whose processes were started in a previous boot of this machine died
+    with that boot."""
+    before = liveness.identify() | {"boot_id": "a-previous-boot"}
+    folder = Folder(str(tmp_path / "rebooted"), "file")
+    config = {"name": "rebooted", "status": "RUNNING", "run_type": "FUNCTION", "attempt": 1,
+              "start_time": layout.now_iso(), "worker": {"server": before, "job": before}}
+    folder.publish(layout.CONFIG_FILE, json.dumps(config).encode())
+    run = rh.run(path=folder.path)
     assert run.refresh().status is rh.RunStatus.ERROR
     assert "rebooted" in run.error
 
@@ -255,10 +254,10 @@ def test_a_lease_being_written_is_not_taken_over():
     """Exclusive create is an open, then a write: a lease seen empty is its taker's, not
     a dead one's (a stale empty lease is taken over only after a while)."""
     folder = rh.cluster("local").run_folder("half_written")
-    folder.create(".lease-1", b"")
-    assert leases.spent(folder, None, 1, lambda worker: None) is False
-    leases._unreadable_since[(folder.system, folder.path, 1)] -= leases.UNREADABLE_SECONDS + 1
-    assert leases.spent(folder, None, 1, lambda worker: None) is True
+    records.book(folder).create("lease-1", b"")
+    assert records.spent(folder, None, 1) is False
+    records._unreadable_since[(folder.system, folder.path, 1)] -= records.UNREADABLE_SECONDS + 1
+    assert records.spent(folder, None, 1) is True
 
 
 def test_a_run_is_found_by_the_name_of_its_cluster(tmp_path):

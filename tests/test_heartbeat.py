@@ -7,9 +7,10 @@ import json
 import time
 
 import rhcore as rh
-from rhcore import heartbeat, layout
+from rhcore import layout, records
 from rhcore.folder import Folder
 
+BEAT = layout.attempt_file(layout.HEARTBEAT_PREFIX, 1)
 ELSEWHERE = {"host": "another-node", "boot_id": "b", "pid": 4242, "start": 1}
 
 
@@ -18,14 +19,14 @@ def running_elsewhere(tmp_path, started_ago: float) -> rh.Run:
     folder = Folder(str(tmp_path / "far"), "file")
     started = dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=started_ago)
     config = {"name": "far", "status": rh.RunStatus.RUNNING.value, "run_type": rh.RunType.FUNCTION_RUN.value,
-              "start_time": started.isoformat(), "worker": {"job": ELSEWHERE}}
+              "start_time": started.isoformat(), "worker": {"job": ELSEWHERE}, "attempt": 1}
     folder.publish(layout.CONFIG_FILE, json.dumps(config).encode())
     return rh.run(path=folder.path)
 
 
 def test_a_fresh_beat_keeps_a_far_run_alive(tmp_path):
     run = running_elsewhere(tmp_path, started_ago=300)
-    heartbeat.beat(run.folder)
+    records.beat(run.folder, run.attempt)
     assert run.refresh().status is rh.RunStatus.RUNNING
 
 
@@ -40,16 +41,17 @@ def test_a_far_run_that_just_started_is_given_time(tmp_path):
 
 
 def test_beating_writes_only_for_runs_that_last(tmp_path, monkeypatch):
-    monkeypatch.setattr(heartbeat, "HEARTBEAT_SECONDS", 0.3)
+    monkeypatch.setattr(records, "HEARTBEAT_SECONDS", 0.3)
     short, long = Folder(str(tmp_path / "short"), "file"), Folder(str(tmp_path / "long"), "file")
-    with heartbeat.beating(short):
+    with records.beating(short, 1):
         pass
-    with heartbeat.beating(long):
+    long_book, short_book = records.book(long), records.book(short)
+    with records.beating(long, 1):
         deadline = time.monotonic() + 5
-        while not long.has(layout.HEARTBEAT_FILE) and time.monotonic() < deadline:
+        while not long_book.has(BEAT) and time.monotonic() < deadline:
             time.sleep(0.05)
-    assert long.has(layout.HEARTBEAT_FILE) and not short.has(layout.HEARTBEAT_FILE)
-    first = long.read_bytes(layout.HEARTBEAT_FILE)
+    assert long_book.has(BEAT) and not short_book.has(BEAT)
+    first = long_book.read_bytes(BEAT)
     time.sleep(1.5)
-    assert long.read_bytes(layout.HEARTBEAT_FILE) == first  # stops with the block
+    assert long_book.read_bytes(BEAT) == first  # stops with the block
 

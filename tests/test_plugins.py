@@ -44,7 +44,8 @@ def test_file_system_comes_from_its_entry_point():
     info = {i.name: i for i in pm.info()}
     assert info["file"].distribution == "rhcore"
     assert info["file"].systems == ("file",)
-    assert info[plugins.BUILTIN_PLUGIN].log_sinks == ("file", "stream")
+    assert info["rhcore.logs"].log_sinks == ("file", "stream")
+    assert info["rhcore.local"].executors == ("local",)
 
 
 def test_disabling_autoload_leaves_no_file_system(monkeypatch):

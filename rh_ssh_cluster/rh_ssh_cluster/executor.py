@@ -19,14 +19,14 @@ import shlex
 from typing import Any
 
 import paramiko
+from rhcore.executor import ServerExecutor
+from rhcore.protocol import WorkerConnection
 
 from rh_ssh_cluster.config import SSHSettings
 from rh_ssh_cluster.connection import connect_error, connection
 from rhcore import settings as rh_settings
 from rhcore.errors import RhcoreError
-from rhcore.executor import ServerExecutor
 from rhcore.folder import Folder
-from rhcore.protocol import WorkerConnection
 from rhcore.secrets import scrub
 
 CREDENTIAL_KEYS = {

@@ -1,13 +1,16 @@
 """The contract kit for plugin authors: hypothesis strategies and the test classes a
-storage system or an executor must pass against its real backend, and what a storage
-plugin shows its users (:class:`SystemPluginContract`).
+storage system, an executor or a log sink must pass against its real backend, what a
+storage plugin shows its users (:class:`SystemPluginContract`), and the state machine of
+the status machine and the store (:func:`run_store_machine`).
 
 Install with ``pip install 'rhcore[testing]'``.
 """
 
 from rhcore.testing.executor import ExecutorContract
 from rhcore.testing.filesystem import FilesystemContract, ReadOnlyFilesystemContract, fresh
+from rhcore.testing.logsinks import LogSinkContract
 from rhcore.testing.plugin import SystemPluginContract
+from rhcore.testing.stateful import run_store_machine
 from rhcore.testing.strategies import (
     invalid_run_names,
     json_values,
@@ -19,6 +22,7 @@ from rhcore.testing.strategies import (
 __all__ = [
     "ExecutorContract",
     "FilesystemContract",
+    "LogSinkContract",
     "ReadOnlyFilesystemContract",
     "SystemPluginContract",
     "fresh",
@@ -27,4 +31,5 @@ __all__ = [
     "payloads",
     "run_configs",
     "run_names",
+    "run_store_machine",
 ]

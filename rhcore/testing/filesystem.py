@@ -25,14 +25,17 @@ import uuid
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis.stateful import run_state_machine_as_test
 
 import rhcore as rh
 from rhcore import layout
 from rhcore.errors import ReadOnlySystemError
 from rhcore.folder import Folder
-from rhcore.run import read_run_config
+from rhcore.records import read as read_record
 from rhcore.settings import using
-from rhcore.testing.strategies import payloads, run_configs
+from rhcore.spec import RunRecord
+from rhcore.testing.stateful import run_store_machine
+from rhcore.testing.strategies import payloads, run_configs, run_names
 
 _fixture_settings = settings(
     max_examples=15,
@@ -54,6 +57,9 @@ class FilesystemContract:
     """
 
     shared_between_processes: bool = True
+    state_machine_settings = settings(max_examples=8, stateful_step_count=12, deadline=None,
+                                      suppress_health_check=list(HealthCheck))
+    """How hard :meth:`test_status_machine_and_store` tries (more examples on a fast system)."""
 
     @pytest.fixture
     def place(self) -> Folder:  # pragma: no cover - provided by the plugin's subclass
@@ -74,13 +80,13 @@ class FilesystemContract:
     def test_config_round_trip(self, place: Folder, config: dict) -> None:
         folder = fresh(place)
         folder.publish(layout.CONFIG_FILE, json.dumps(config).encode())
-        assert read_run_config(folder) == config
+        assert read_record(folder) == RunRecord.from_json(config, "the example")
 
     def test_missing_file_is_file_not_found(self, place: Folder) -> None:
         folder = fresh(place)
         with pytest.raises(FileNotFoundError):
             folder.read_bytes("absent.txt")
-        assert read_run_config(folder) is None
+        assert read_record(folder) is None
 
     def test_a_growing_file_is_read_from_where_the_last_look_ended(self, place: Folder) -> None:
         """How logs are followed: the bytes past an offset, nothing at the end, nothing yet
@@ -122,6 +128,24 @@ class FilesystemContract:
         for i in range(3):
             folder.publish(layout.CONFIG_FILE, b'{"status": "RUNNING", "i": %d}' % i)
         assert folder.files(hidden=True) == [layout.CONFIG_FILE]
+
+    @_fixture_settings
+    @given(name=run_names(), payload=payloads(2048))
+    def test_names_and_payloads_round_trip(self, place: Folder, name: str, payload: bytes) -> None:
+        """Any name rhcore accepts (unicode included) names a Run there, and what the Run
+        stores comes back byte for byte."""
+        folder = fresh(place).child(name)
+        with rh.run(name=name, path=folder.path, system=folder.system, data_config=folder.data_config) as r:
+            print(name)
+        r.write(payload, "payload.bin")
+        loaded = rh.run(path=folder.path, system=folder.system, data_config=folder.data_config)
+        assert (loaded.name, loaded.status, loaded.stdout()) == (name, rh.RunStatus.COMPLETED, name)
+        assert loaded.folder.read_bytes("payload.bin") == payload
+
+    def test_status_machine_and_store(self, place: Folder) -> None:
+        """Random sequences of starts, ends, re-runs, copies and saves keep the rules: one
+        live execution per name, final states final, earlier attempts kept."""
+        run_state_machine_as_test(run_store_machine(fresh(place)), settings=self.state_machine_settings)
 
     # -- exclusive create --------------------------------------------------------------
 

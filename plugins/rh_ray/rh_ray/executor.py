@@ -19,13 +19,13 @@ import uuid
 from typing import Any
 
 import ray
+from rhcore.executor import Executor
+from rhcore.remote import pack_exception
 
 from rhcore import layout, liveness, settings
 from rhcore.errors import RhcoreError
-from rhcore.executor import Executor
 from rhcore.folder import Folder
 from rhcore.follow import LogEcho
-from rhcore.remote import pack_exception
 from rhcore.run import read_run_config, with_job_identity
 from rhcore.status import RunStatus
 from rhcore.worker import CANCEL_MARKER, INTERRUPT_SIGNAL, STREAM_FILES, finish, job_folder, run_in_process

@@ -9,7 +9,8 @@ Messages are dicts with an ``op``. Client to server: ``submit`` (a job), ``cance
 ``alive``, ``ping``. Server to client: ``hello`` (its identity and home folder, first),
 ``out``/``err``
 (a streamed job's output), ``started`` (a job's process), ``done`` (a job's outcome),
-``reply`` (to a request).
+``reply`` (to a request). A job travels as a :class:`~rhcore.spec.Job`, its end as an
+:class:`~rhcore.spec.Outcome`.
 """
 
 from __future__ import annotations
@@ -23,9 +24,10 @@ from collections.abc import Callable
 from typing import Any, BinaryIO
 
 from rhcore.errors import RhcoreError
+from rhcore.spec import Job, Outcome
 
 _HEADER = struct.Struct("!Q")
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2
 
 
 class WorkerGoneError(RhcoreError, ConnectionError):
@@ -89,17 +91,17 @@ class JobHandle:
         self.stream = stream
         self.pid: int | None = None
         self._done = threading.Event()
-        self._outcome: dict[str, Any] | None = None
+        self._outcome: Outcome | None = None
 
-    def _finish(self, outcome: dict[str, Any]) -> None:
+    def _finish(self, outcome: Outcome) -> None:
         self._outcome = outcome
         self._done.set()
 
     def done(self) -> bool:
         return self._done.is_set()
 
-    def wait(self, timeout: float | None = None) -> dict[str, Any]:
-        """Block until the job ends; return its outcome message."""
+    def wait(self, timeout: float | None = None) -> Outcome:
+        """Block until the job ends; return its outcome."""
         if not self._done.wait(timeout):
             raise TimeoutError(f"job {self.id} did not finish within {timeout} s")
         assert self._outcome is not None
@@ -155,7 +157,7 @@ class WorkerConnection:
             except (OSError, ValueError) as exc:
                 raise WorkerGoneError(f"{self._describe} is gone: {exc}") from None
 
-    def submit(self, job: dict[str, Any], *, stream: bool) -> JobHandle:
+    def submit(self, job: Job, *, stream: bool) -> JobHandle:
         """Start ``job`` on the server; with ``stream`` its output is shown here live."""
         handle = JobHandle(next(self._ids), stream)
         with self._lock:
@@ -223,7 +225,7 @@ class WorkerConnection:
             with self._lock:
                 handle = self._jobs.pop(message["id"], None)
             if handle is not None:
-                handle._finish(message)
+                handle._finish(message["outcome"])
         elif op == "reply":
             with self._lock:
                 waiter = self._requests.pop(message["id"], None)
@@ -238,7 +240,7 @@ class WorkerConnection:
             jobs, self._jobs = self._jobs, {}
             requests, self._requests = self._requests, {}
         for handle in jobs.values():
-            handle._finish({"op": "done", "id": handle.id, "ok": False, "gone": True, "error": reason})
+            handle._finish(Outcome(ok=False, gone=True, error=reason))
         for event, box in requests.values():
             box.append({"op": "gone", "message": reason})
             event.set()

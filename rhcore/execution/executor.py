@@ -10,20 +10,19 @@ only say how to open the connection.
 from __future__ import annotations
 
 import abc
-import atexit
-import os
-import subprocess
-import sys
-import tempfile
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from rhcore import layout, liveness, settings
+import attrs
+
+from rhcore import layout, liveness
+from rhcore.execution.protocol import JobHandle, WorkerConnection
 from rhcore.folder import Folder
-from rhcore.protocol import JobHandle, WorkerConnection
+from rhcore.spec import FolderRef, Job
 
-if TYPE_CHECKING:
-    from rhcore.cluster import Cluster
+WORKER_COMMAND = ("-m", "rhcore.worker", "serve")
+"""The arguments after a Python interpreter that start a worker server (``--max-parallel
+N`` may follow)."""
 
 
 class Executor(abc.ABC):
@@ -38,7 +37,7 @@ class Executor(abc.ABC):
     """Keyword arguments of a call that are options for this executor (resources, for
     Ray), not arguments of the function; they arrive in the job as ``options``."""
 
-    def __init__(self, cluster: Cluster):
+    def __init__(self, cluster: Any):
         self.cluster = cluster
         self._store: tuple[str, Folder] | None = None
 
@@ -53,12 +52,13 @@ class Executor(abc.ABC):
             self._store = (home, folder)
         return self._store[1]
 
-    def worker_folder(self, folder: Folder) -> dict[str, Any]:
-        """How the worker reaches ``folder`` (system, path, data_config)."""
-        return {"system": folder.system, "path": folder.path, "data_config": folder.data_config}
+    def worker_folder(self, folder: Folder) -> FolderRef:
+        """How the worker reaches ``folder``."""
+        return folder.ref
 
     def job_context(self) -> dict[str, Any]:
-        """Extra fields of every job: working directory and environment for the worker."""
+        """Fields of every job this executor sets (``cwd``, ``env``, ``registry``: see
+        :class:`~rhcore.spec.Job`)."""
         return {}
 
     @property
@@ -66,13 +66,14 @@ class Executor(abc.ABC):
         """The identity of the process that answers for this cluster's Runs, if one does."""
         return None
 
-    def check(self, job: dict[str, Any]) -> None:  # noqa: B027 - most executors run any job
+    def check(self, job: Job) -> None:  # noqa: B027 - most executors run any job
         """Refuse a job this cluster can never run (it asks for more than the cluster has),
         before its Run is recorded: raise the error the caller should see."""
 
     @abc.abstractmethod
-    def submit(self, job: dict[str, Any], *, stream: bool) -> JobHandle:
-        """Start ``job``; with ``stream`` its output is shown in this process live."""
+    def submit(self, job: Job, *, stream: bool) -> Any:
+        """Start ``job``; with ``stream`` its output is shown in this process live. Return
+        a handle whose ``wait()`` gives the job's :class:`~rhcore.spec.Outcome`."""
 
     @abc.abstractmethod
     def cancel(self, folder: Folder, force: bool) -> dict[str, Any]:
@@ -89,7 +90,7 @@ class Executor(abc.ABC):
 class ServerExecutor(Executor):
     """An executor that keeps one warm worker server and speaks :mod:`rhcore.protocol`."""
 
-    def __init__(self, cluster: Cluster):
+    def __init__(self, cluster: Any):
         super().__init__(cluster)
         self._connection: WorkerConnection | None = None
         self._lock = threading.Lock()
@@ -113,8 +114,8 @@ class ServerExecutor(Executor):
     def server_identity(self) -> dict[str, Any]:
         return self.connection.server_identity
 
-    def submit(self, job: dict[str, Any], *, stream: bool) -> JobHandle:
-        return self.connection.submit({**self.job_context(), **job}, stream=stream)
+    def submit(self, job: Job, *, stream: bool) -> JobHandle:
+        return self.connection.submit(attrs.evolve(job, **self.job_context()), stream=stream)
 
     def cancel(self, folder: Folder, force: bool) -> dict[str, Any]:
         grace = 2 if force else 20
@@ -133,64 +134,3 @@ class ServerExecutor(Executor):
             if self._connection is not None:
                 self._connection.close()
                 self._connection = None
-
-
-class LocalExecutor(ServerExecutor):
-    """Runs work on this machine, in job processes forked by a warm local worker server.
-
-    The server is a child of this process in its own session: Ctrl-C here does not reach
-    it, and when this process exits the server finishes the Runs it holds, then exits.
-    """
-
-    python = sys.executable
-
-    def __init__(self, cluster: Cluster):
-        super().__init__(cluster)
-        self._process: subprocess.Popen | None = None
-        atexit.register(self.close)
-
-    def close(self) -> None:
-        """Close the connection; an idle server exits at once, a busy one once its Runs end."""
-        super().close()
-        process, self._process = self._process, None
-        if process is not None:
-            try:
-                process.wait(timeout=0.5)
-            except subprocess.TimeoutExpired:
-                pass
-
-    def job_context(self) -> dict[str, Any]:
-        return {
-            "cwd": os.getcwd(),
-            "env": {"HOME": os.path.expanduser("~")},
-            "registry": {"url": settings.registry_url(), "data_config": settings.registry_data_config()},
-        }
-
-    def open_connection(self) -> WorkerConnection:
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(p for p in [os.getcwd(), *sys.path] if p)
-        env.pop("PYTHONSTARTUP", None)
-        errors = tempfile.TemporaryFile()  # noqa: SIM115 - the server's stderr, for its lifetime
-        command = [sys.executable, "-m", "rhcore.worker", "serve"]
-        if self.cluster.max_parallel:
-            command += ["--max-parallel", str(self.cluster.max_parallel)]
-        process = subprocess.Popen(
-            command,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=errors,
-            env=env,
-            start_new_session=True,
-        )
-        self._process = process
-
-        def on_close() -> str:
-            process.poll()
-            errors.seek(0)
-            tail = errors.read()[-2000:].decode("utf-8", "replace").strip()
-            return tail or (f"exit code {process.returncode}" if process.returncode is not None else "")
-
-        return WorkerConnection(
-            process.stdout, process.stdin, describe=f"the worker server of cluster {self.cluster.name!r}",
-            on_close=on_close,
-        )
