@@ -30,9 +30,11 @@ nox.options.error_on_missing_interpreters = False
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """ruff over every package, test and script."""
-    session.install("ruff")
+    """ruff over every package, test and script; import-linter over the core's layers
+    (pyproject.toml: each layer imports only the layers below it)."""
+    session.install("ruff", "import-linter")
     session.run("ruff", "check", ".")
+    session.run("lint-imports")
 
 
 @nox.session

@@ -13,8 +13,7 @@ import fsspec
 
 from rh_file.filesystem import RunFileSystem
 from rhcore import hookimpl
-from rhcore.layout import local_runs_dir
-from rhcore.plugins import Capabilities, SystemSpec
+from rhcore.spec import LOCAL_RUN_DIR, Capabilities, SystemSpec
 
 __version__ = "0.1.0"
 
@@ -43,4 +42,4 @@ def rhcore_default_run_path(system: str, name: str) -> str | None:
     """Runs on the local disk live in ``./rh/<name>`` under the working directory."""
     if system != "file":
         return None
-    return os.path.join(local_runs_dir(), name)
+    return os.path.join(os.getcwd(), LOCAL_RUN_DIR, name)

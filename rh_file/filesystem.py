@@ -45,7 +45,10 @@ class RunFileSystem(LocalFileSystem):
 
     def pipe_file(self, path: str, value: bytes, mode: str = "overwrite", **kwargs: Any) -> None:
         flags = _CREATE if mode == "create" else _OVERWRITE
-        fd = os.open(self._strip_protocol(path), flags, 0o666)
+        path = self._strip_protocol(path)
+        if self.auto_mkdir:
+            self.makedirs(self._parent(path), exist_ok=True)
+        fd = os.open(path, flags, 0o666)
         try:
             view = memoryview(value).cast("B")
             while view:

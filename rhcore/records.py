@@ -45,6 +45,7 @@ from rhcore.errors import (
     RunExistsError,
     RunInProgressError,
     RunNotFoundError,
+    StorageError,
 )
 from rhcore.folder import Folder
 from rhcore.logfiles import LogFile
@@ -173,12 +174,28 @@ def _take_lease(folder: Folder, attempt: int) -> bool:
 def try_take(folder: Folder, *, ask: Ask | None = None) -> int | None:
     """Take the Run's next attempt if the current one is spent: return its number, or None
     while another attempt is live (or another caller won the race for the next one)."""
-    if _take_lease(folder, 1):  # a new Run's first attempt: no listing
-        return 1
-    current = current_attempt(folder)
-    if current and not spent(folder, read(folder), current, ask):
-        return None
-    return current + 1 if _take_lease(folder, current + 1) else None
+    with _naming_the_run(folder):
+        if _take_lease(folder, 1):  # a new Run's first attempt: no listing
+            return 1
+        current = current_attempt(folder)
+        if current and not spent(folder, read(folder), current, ask):
+            return None
+        return current + 1 if _take_lease(folder, current + 1) else None
+
+
+@contextlib.contextmanager
+def _naming_the_run(folder: Folder) -> Iterator[None]:
+    """A storage failure while taking an attempt — a Run's first write, into its book —
+    names the Run's folder too: that is the place its user knows."""
+    try:
+        yield
+    except StorageError as exc:
+        try:
+            error = type(exc)(f"Cannot start the Run at {folder.system}:{folder.path}: {exc}")
+        except TypeError:  # a plugin's error type built otherwise: as it is
+            raise exc from None
+        error.place = exc.place
+        raise error from None
 
 
 def take(folder: Folder, name: str, *, ask: Ask | None = None) -> int:

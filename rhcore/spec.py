@@ -2,10 +2,10 @@
 what travels between a caller and a worker.
 
 Everything here is data (attrs classes) or a Protocol; nothing does I/O. A plugin imports
-what it registers from here::
+what it registers from here:
 
-    from rhcore import hookimpl
-    from rhcore.spec import Capabilities, SystemSpec
+>>> from rhcore import hookimpl
+>>> from rhcore.spec import Capabilities, SystemSpec
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from rhcore.status import RunStatus, RunType
 from rhcore.version import __version__
 
 __all__ = [
+    "LOCAL_RUN_DIR",
     "Capabilities",
     "Executor",
     "ExecutorSpec",
@@ -42,6 +43,10 @@ __all__ = [
     "redact",
     "scrub",
 ]
+
+LOCAL_RUN_DIR = layout.LOCAL_RUN_DIR
+"""The folder, under the working directory (or an SSH login's home), holding ``with``
+block Runs by default: ``rh/<name>``."""
 
 # -- what plugins register ------------------------------------------------------------
 

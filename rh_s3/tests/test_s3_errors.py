@@ -34,8 +34,8 @@ def test_a_run_in_a_missing_bucket(moto, s3_config):
         ):
             pytest.fail("the block must not run")
     assert str(excinfo.value) == (
-        "Cannot publish s3:no-such-bucket/runs/lost/config_for_run.json: "
-        "The specified bucket does not exist"
+        "Cannot start the Run at s3:no-such-bucket/runs/lost: "
+        "Cannot create s3:no-such-bucket/runs/.lost.rhcore/lease-1: The specified bucket does not exist"
     )
     assert isinstance(excinfo.value, FileNotFoundError) and isinstance(
         excinfo.value, rh.StorageError

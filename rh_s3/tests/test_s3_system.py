@@ -103,8 +103,9 @@ def test_a_run_on_s3_creates_no_bucket_marker_or_folder_object(s3_bucket, s3_con
     with rh.run(name="flat", system="s3", path=f"{s3_bucket}/a/b/flat", data_config=s3_config):
         pass
     keys = sorted(moto.objects(s3_bucket))
-    assert keys == [
-        f"{s3_bucket}/a/b/flat/{n}" for n in (layout.CONFIG_FILE, "flat.err", "flat.out")
+    assert keys == [  # the Run's files, and beside them rhcore's records of its attempt
+        f"{s3_bucket}/a/b/.flat.rhcore/end-1", f"{s3_bucket}/a/b/.flat.rhcore/lease-1",
+        *(f"{s3_bucket}/a/b/flat/{n}" for n in (layout.CONFIG_FILE, "flat.err", "flat.out")),
     ]
 
 

@@ -26,9 +26,7 @@ from typing import Any
 
 from rh_ssh_cluster.config import SSHSettings
 from rhcore import hookimpl
-from rhcore.layout import LOCAL_RUN_DIR
-from rhcore.plugins import Capabilities, ExecutorSpec, SystemSpec
-from rhcore.status import RunType
+from rhcore.spec import LOCAL_RUN_DIR, Capabilities, ExecutorSpec, RunType, SystemSpec
 
 __version__ = "0.1.0"
 

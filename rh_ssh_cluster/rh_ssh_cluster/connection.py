@@ -25,8 +25,8 @@ from typing import Any
 import paramiko
 
 from rh_ssh_cluster.config import SSHSettings
-from rhcore.errors import StorageError
-from rhcore.secrets import scrub
+from rhcore import StorageError
+from rhcore.spec import scrub
 
 
 class SSHConnectionError(StorageError):

@@ -19,15 +19,12 @@ import shlex
 from typing import Any
 
 import paramiko
-from rhcore.executor import ServerExecutor
-from rhcore.protocol import WorkerConnection
 
 from rh_ssh_cluster.config import SSHSettings
 from rh_ssh_cluster.connection import connect_error, connection
-from rhcore import settings as rh_settings
-from rhcore.errors import RhcoreError
-from rhcore.folder import Folder
-from rhcore.secrets import scrub
+from rhcore import Folder, RhcoreError
+from rhcore.execution import WORKER_COMMAND, FolderRef, ServerExecutor, WorkerConnection, caller_registry
+from rhcore.spec import scrub
 
 CREDENTIAL_KEYS = {
     "ssh_user": "username",
@@ -95,7 +92,7 @@ class SSHExecutor(ServerExecutor):
         try:
             channel = client.get_transport().open_session(timeout=self.ssh.timeout)
             channel.settimeout(self.ssh.timeout)
-            channel.exec_command(f"{shlex.quote(self.python)} -m rhcore.worker serve")
+            channel.exec_command(shlex.join([self.python, *WORKER_COMMAND]))
         except (paramiko.SSHException, OSError) as exc:
             raise connect_error(self.ssh, exc) from None
 
@@ -145,16 +142,16 @@ class SSHExecutor(ServerExecutor):
         )
         return Folder(logs_dir, "sftp", self.data_config)
 
-    def worker_folder(self, folder: Folder) -> dict[str, Any]:
+    def worker_folder(self, folder: Folder) -> FolderRef:
         """The host's own view of a folder: its files, for a folder reached over SFTP."""
         if folder.system in ("sftp", "ssh") and folder.data_config.get("host") == self.ssh.host:
-            return {"system": "file", "path": folder.path, "data_config": {}}
+            return FolderRef("file", folder.path)
         return super().worker_folder(folder)
 
     def job_context(self) -> dict[str, Any]:
         """The caller's registry, when the host can reach it (a shared one, not a local
         folder of the caller's machine)."""
-        url = rh_settings.registry_url()
+        url, data_config = caller_registry()
         if "://" not in url or url.startswith("file://"):
             return {}
-        return {"registry": {"url": url, "data_config": rh_settings.registry_data_config()}}
+        return {"registry": (url, data_config)}

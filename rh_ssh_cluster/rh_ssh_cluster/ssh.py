@@ -47,7 +47,7 @@ from rh_ssh_cluster.connection import (
     unknown_host_message,
 )
 from rh_ssh_cluster.paths import home_relative
-from rhcore.secrets import scrub
+from rhcore.spec import scrub
 
 MAX_SFTP_CHANNELS = 8
 """SFTP channels per connection (OpenSSH allows 10 sessions; sshfs keeps 2 for commands)."""

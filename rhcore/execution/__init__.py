@@ -4,9 +4,9 @@ lifecycle in-process, following logs, and the few record operations an executor 
 for Runs whose worker could not (a task that never started, a cancel).
 
 A plugin imports only ``rhcore`` (its public names), ``rhcore.hookimpl``,
-``rhcore.spec``, this package and ``rhcore.testing``::
+``rhcore.spec``, this package and ``rhcore.testing``:
 
-    from rhcore.execution import Executor, Job, Outcome, run_in_process
+>>> from rhcore.execution import Executor, Job, Outcome, run_in_process
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 from rhcore import hookimpl
-from rhcore.plugins import Capabilities, SystemSpec
+from rhcore.spec import Capabilities, SystemSpec
 
 __version__ = "0.1.0"
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from rhcore import hookimpl
-from rhcore.plugins import ExecutorSpec
+from rhcore.spec import ExecutorSpec
 
 __version__ = "0.1.0"
 

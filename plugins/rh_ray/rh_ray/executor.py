@@ -1,8 +1,9 @@
 """The Ray executor: each job is a Ray task running rhcore's worker code in-process.
 
-Ray schedules, places and accounts for resources; the task records the Run (logs,
-RUNNING with its worker's identity, result, final status) exactly as a forked job does on
-the local cluster, via :func:`rhcore.worker.run_in_process`.
+Ray schedules, places and accounts for resources; the task records the Run (logs, its
+worker's identity, result, end) exactly as a forked job does on the local cluster, via
+:func:`rhcore.execution.run_in_process`. Like every plugin, this one uses only rhcore's
+public names, :mod:`rhcore.spec` and :mod:`rhcore.execution`.
 """
 
 from __future__ import annotations
@@ -18,17 +19,30 @@ import time
 import uuid
 from typing import Any
 
+import attrs
 import ray
-from rhcore.executor import Executor
-from rhcore.remote import pack_exception
 
-from rhcore import layout, liveness, settings
-from rhcore.errors import RhcoreError
-from rhcore.folder import Folder
-from rhcore.follow import LogEcho
-from rhcore.run import read_run_config, with_job_identity
-from rhcore.status import RunStatus
-from rhcore.worker import CANCEL_MARKER, INTERRUPT_SIGNAL, STREAM_FILES, finish, job_folder, run_in_process
+from rhcore import Folder, RhcoreError, RunStatus
+from rhcore.execution import (
+    INTERRUPT_SIGNAL,
+    STREAM_FILES,
+    Executor,
+    Job,
+    LogEcho,
+    Outcome,
+    RunRecord,
+    caller_registry,
+    job_folder,
+    liveness,
+    log_names,
+    pack_exception,
+    read,
+    request_cancel,
+    run_in_process,
+    settle,
+    stream_worker,
+    worker_of,
+)
 
 logger = logging.getLogger("rhcore")
 
@@ -52,7 +66,7 @@ class SchedulingTimeoutError(RhcoreError, TimeoutError):
 
 
 @ray.remote(max_retries=0)
-def _execute(job: dict[str, Any]) -> dict[str, Any]:
+def _execute(job: Job) -> Outcome:
     context = ray.get_runtime_context()
     identity = {"ray": {"task_id": context.get_task_id(), "node_id": context.get_node_id()}}
     return run_in_process(job, identity=identity)
@@ -61,11 +75,11 @@ def _execute(job: dict[str, Any]) -> dict[str, Any]:
 class RayJobHandle:
     """A submitted Ray task, waited for like the local cluster's jobs."""
 
-    def __init__(self, executor: RayExecutor, ref: ray.ObjectRef, job: dict[str, Any], stream: bool,
+    def __init__(self, executor: RayExecutor, ref: ray.ObjectRef, job: Job, stream: bool,
                  scratch: Folder | None = None):
         self.executor, self.ref, self.stream = executor, ref, stream
         self.pid: int | None = None
-        self.job, self.config, self.scratch = job, job.get("config"), scratch
+        self.job, self.record, self.scratch = job, job.record, scratch
 
     @property
     def id(self) -> str:
@@ -80,12 +94,12 @@ class RayJobHandle:
         ready, _ = ray.wait([self.ref], timeout=0)
         return bool(ready)
 
-    def wait(self, timeout: float | None = None) -> dict[str, Any]:
+    def wait(self, timeout: float | None = None) -> Outcome:
         """The job's outcome; with ``stream``, its logs are printed here as they grow."""
         deadline = None if timeout is None else time.monotonic() + timeout
         logs = None
         if self.stream and self.folder is not None:
-            names = (self.config["stdout_file"], self.config["stderr_file"]) if self.config else STREAM_FILES
+            names = log_names(self.record) if self.record is not None else STREAM_FILES
             logs = LogEcho(self.folder, names, (sys.stdout, sys.stderr))
         while True:
             ready, _ = ray.wait([self.ref], timeout=0.1)
@@ -98,20 +112,19 @@ class RayJobHandle:
         try:
             return ray.get(self.ref)
         except ray.exceptions.TaskCancelledError:
-            unplaced = self.executor.unplaced.get(self.job["folder"]["path"], (None,))[0]
+            unplaced = self.executor.unplaced.get(self.job.folder.path, (None,))[0]
             if unplaced is not None:  # the watcher gave up on it: its reason, not a cancel
-                self.executor.settle(self.folder, self.config, unplaced)
-                return {"ok": False, "exc": pack_exception(SchedulingTimeoutError(unplaced)),
-                        "error": unplaced, "traceback": ""}
-            self.executor.settle(self.folder, self.config, "cancelled")
-            return {"ok": False, "cancelled": True, "error": "cancelled"}
+                settle(self.folder, self.record, unplaced)
+                return Outcome(ok=False, exc=pack_exception(SchedulingTimeoutError(unplaced)), error=unplaced,
+                               traceback="")
+            settle(self.folder, self.record, "cancelled")
+            return Outcome(ok=False, cancelled=True, error="cancelled")
         except ray.exceptions.RayError as exc:
             reason = f"the Ray task failed: {type(exc).__name__}: {exc}"
-            status = self.executor.settle(self.folder, self.config, reason)
-            return {"ok": False, "gone": True, "cancelled": status == RunStatus.CANCELLED.value,
-                    "error": reason}
+            status = settle(self.folder, self.record, reason)
+            return Outcome(ok=False, gone=True, cancelled=status is RunStatus.CANCELLED, error=reason)
         finally:
-            self.executor.forget(self.job["folder"]["path"])
+            self.executor.forget(self.job.folder.path)
             if self.scratch is not None:
                 self.scratch.rm()
 
@@ -164,12 +177,12 @@ class RayExecutor(Executor):
             ) from None
 
     def job_context(self) -> dict[str, Any]:
-        return {"registry": {"url": settings.registry_url(), "data_config": settings.registry_data_config()}}
+        return {"registry": caller_registry()}
 
     # -- submitting --
 
-    def check(self, job: dict[str, Any]) -> None:
-        chosen, _ = self._ray_options(job.get("options") or {})
+    def check(self, job: Job) -> None:
+        chosen, _ = self._ray_options(job.options)
         self._fits(chosen)
         self._remote(chosen)  # Ray refuses options it cannot take (a negative count...) here
 
@@ -203,17 +216,17 @@ class RayExecutor(Executor):
             self._totals_cache, self._totals_at = ray.cluster_resources(), now
         return self._totals_cache
 
-    def submit(self, job: dict[str, Any], *, stream: bool) -> RayJobHandle:
-        job = {**self.job_context(), **job}
-        ray_options, timeout = self._ray_options(job.pop("options", None) or {})
+    def submit(self, job: Job, *, stream: bool) -> RayJobHandle:
+        ray_options, timeout = self._ray_options(job.options)
+        job = attrs.evolve(job, options={}, **self.job_context())
         scratch = None
-        if job.get("folder") is None:  # a call without a Run: where its output and start show
+        if job.folder is None:  # a call without a Run: where its output and start show
             scratch = self.store().child(".streams").child(uuid.uuid4().hex)
-            job["folder"] = self.worker_folder(scratch)
+            job.folder = self.worker_folder(scratch)
         ref = self._remote(ray_options).remote(job)
         handle = RayJobHandle(self, ref, job, stream, scratch)
         with self._lock:
-            self._tasks[job["folder"]["path"]] = (ref, time.monotonic() + timeout, job)
+            self._tasks[job.folder.path] = (ref, time.monotonic() + timeout, job)
         return handle
 
     def forget(self, path: str) -> None:
@@ -231,17 +244,7 @@ class RayExecutor(Executor):
             remote = self._remotes[key] = _execute.options(**ray_options)
         return remote
 
-    # -- watching, settling, cancelling --
-
-    def settle(self, folder: Folder | None, config: dict | None, reason: str) -> str | None:
-        """End a Run whose task ended without recording it (cancelled before it started,
-        killed, or never scheduled); return its final status."""
-        if folder is None or config is None:
-            return None
-        current = read_run_config(folder) or config
-        if current.get("status") == RunStatus.RUNNING.value:
-            current = finish(folder, current, None, death=reason)
-        return current.get("status")
+    # -- watching, cancelling --
 
     def _watch(self) -> None:
         """Fail Runs Ray could not place within their timeout; forget finished tasks now
@@ -279,11 +282,11 @@ class RayExecutor(Executor):
                 self._fail_unplaced(path, ref, job)
         return pruned
 
-    def _fail_unplaced(self, path: str, ref: ray.ObjectRef, job: dict[str, Any]) -> None:
+    def _fail_unplaced(self, path: str, ref: ray.ObjectRef, job: Job) -> None:
         folder = job_folder(job)
-        config = read_run_config(folder) if job.get("config") else None
-        started = with_job_identity(folder, (config or {}).get("worker") or {}).get("job")
-        if started or (job.get("config") and config is None):
+        record = read(folder) if job.record is not None else None
+        started = _started(folder, record) if job.record is None or record is not None else True
+        if started:
             return  # it started: the timeout only bounds the wait for a place
         reason = ("Ray could not place it within its scheduling timeout "
                   f"(available now: {_resources(ray.available_resources())})")
@@ -291,16 +294,16 @@ class RayExecutor(Executor):
             self.unplaced[path] = (reason, time.monotonic())  # before the cancel its waiter sees
             self._tasks.pop(path, None)
         ray.cancel(ref, force=True)
-        self.settle(folder, config, reason)
+        settle(folder, record, reason)
 
     def cancel(self, folder: Folder, force: bool) -> dict[str, Any]:
-        config = read_run_config(folder)
-        if config is None:
+        record = read(folder)
+        if record is None:
             return {"ok": False, "message": f"No Run at {folder.system}:{folder.path}"}
-        if RunStatus(config["status"]).is_final:
-            return {"ok": False, "message": f"Run {config.get('name')!r} already ended ({config['status']})"}
-        folder.write_bytes(CANCEL_MARKER, layout.now_iso().encode())
-        worker = with_job_identity(folder, config.get("worker") or {}).get("job")
+        if record.status.is_final:
+            return {"ok": False, "message": f"Run {record.name!r} already ended ({record.status.value})"}
+        request_cancel(folder, record)
+        worker = worker_of(folder, record).get("job")
         with self._lock:
             ref = self._tasks.get(folder.path, (None,))[0]
         if force and worker and liveness.alive(worker):
@@ -317,16 +320,23 @@ class RayExecutor(Executor):
             os.kill(int(worker["pid"]), signal.SIGKILL if force else INTERRUPT_SIGNAL)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            if RunStatus((read_run_config(folder) or config)["status"]).is_final:
+            if (read(folder) or record).status.is_final:
                 break
             if worker is None or not liveness.alive(worker):
-                self.settle(folder, config, "cancelled")
+                settle(folder, record, "cancelled", cancelled=True)
                 break
             time.sleep(0.05)
         return {"ok": True, "message": "cancelled"}
 
     def alive(self, identity: dict[str, Any]) -> bool | None:
         return liveness.alive(identity)
+
+
+def _started(folder: Folder, record: RunRecord | None) -> bool:
+    """Whether the task of a job has begun executing (named its process)."""
+    if record is None:
+        return stream_worker(folder) is not None
+    return bool(worker_of(folder, record).get("job"))
 
 
 def _resources(resources: dict[str, float]) -> str:
