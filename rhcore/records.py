@@ -174,6 +174,7 @@ def _take_lease(folder: Folder, attempt: int) -> bool:
 def try_take(folder: Folder, *, ask: Ask | None = None) -> int | None:
     """Take the Run's next attempt if the current one is spent: return its number, or None
     while another attempt is live (or another caller won the race for the next one)."""
+    folder.check_writable()  # refused before any I/O, naming the Run's folder
     with _naming_the_run(folder):
         if _take_lease(folder, 1):  # a new Run's first attempt: no listing
             return 1

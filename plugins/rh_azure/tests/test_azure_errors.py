@@ -31,8 +31,8 @@ def test_a_run_in_a_missing_container(azurite, az_config):
         with rh.run(name="lost", system="azure", path="no-such-container/runs/lost", data_config=az_config):
             pytest.fail("the block must not run")
     assert str(excinfo.value) == (
-        "Cannot publish azure:no-such-container/runs/lost/config_for_run.json: "
-        "The container 'no-such-container' does not exist"
+        "Cannot start the Run at azure:no-such-container/runs/lost: Cannot create "
+        "azure:no-such-container/runs/.lost.rhcore/lease-1: The container 'no-such-container' does not exist"
     )
     assert azurite.containers() == before
 
@@ -58,7 +58,8 @@ def test_a_wrong_key_reading_and_writing(azurite, az_container, az_config, tmp_p
         local_run(tmp_path).to("azure", path=f"{az_container}/copies/local", data_config=wrong)
     assert WRONG_KEY not in failure_text(excinfo)
     assert sorted(azurite.blobs(az_container)) == [
-        f"{az_container}/runs/kept/{name}" for name in ("config_for_run.json", "kept.err", "kept.out")
+        f"{az_container}/runs/.kept.rhcore/end-1", f"{az_container}/runs/.kept.rhcore/lease-1",
+        *(f"{az_container}/runs/kept/{name}" for name in ("config_for_run.json", "kept.err", "kept.out"))
     ]
 
 

@@ -23,8 +23,8 @@ def test_a_run_in_a_missing_bucket(gs_config, gcs):
         with rh.run(name="lost", system="gs", path="no-such-bucket/runs/lost", data_config=gs_config):
             pytest.fail("the block must not run")
     assert str(excinfo.value) == (
-        "Cannot publish gs:no-such-bucket/runs/lost/config_for_run.json: "
-        "The bucket 'no-such-bucket' does not exist"
+        "Cannot start the Run at gs:no-such-bucket/runs/lost: Cannot create "
+        "gs:no-such-bucket/runs/.lost.rhcore/lease-1: The bucket 'no-such-bucket' does not exist"
     )
     assert not gcs._fs().exists("no-such-bucket")
 
