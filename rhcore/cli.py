@@ -9,7 +9,7 @@ import warnings
 
 import click
 
-from rhcore import layout
+from rhcore import layout, records
 from rhcore.cluster import cluster as load_cluster
 from rhcore.errors import InvalidNameError, RhcoreError, RunNotFoundError
 from rhcore.follow import follow as follow_logs
@@ -125,7 +125,7 @@ def show_command(run: str, cluster_name: str | None) -> None:
         inputs = None
     if inputs is not None:
         click.echo(f"inputs: {_summary(inputs)}")
-    if found.status.value == "COMPLETED" and found.folder.has("result.pkl"):
+    if found.status.value == "COMPLETED" and records.has_result(found.folder, found.record):
         click.echo(f"result: {_summary(found.result())}")
     elif found.status.value == "ERROR":
         click.echo(f"error: {found.error}")

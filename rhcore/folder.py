@@ -101,7 +101,7 @@ class Folder:
         """The folder ``name`` beside this one, on the same system (RhcoreError for a
         folder at the root of its system, which has none)."""
         parent, base = posixpath.split(self.path.rstrip("/"))
-        if not parent or not base:
+        if not base or (not parent and not self._has_folders):  # "/", or a whole bucket
             raise RhcoreError(f"{self.system}:{self.path} is the root of its system: keep Runs in a "
                               "folder inside it")
         return Folder.normalised(posixpath.join(parent, name), self.system, self.data_config, self._fs)

@@ -381,12 +381,13 @@ class Run(Resource):
         if path.startswith(base):
             path = path[len(base) :]
         parts = path.replace("\\", "/").split("/")
-        if not path or path.startswith("/") or ".." in parts or any(not p for p in parts) or \
-                parts[0].startswith("."):
+        if not path or path.startswith("/") or ".." in parts or any(not p for p in parts):
             raise ValueError(
-                f"Cannot write {path!r}: paths must stay inside the Run's folder {self.folder.path} "
-                "(and names starting with '.' are rhcore's own)"
+                f"Cannot write {path!r}: paths must stay inside the Run's folder {self.folder.path}"
             )
+        if parts[0] == layout.ATTEMPTS_DIR:
+            raise ValueError(f"Cannot write {path!r}: {layout.ATTEMPTS_DIR}/ keeps the Run's earlier "
+                             "attempts")
         return "/".join(parts)
 
     def save(self, name: str | None = None, overwrite: bool = True) -> Run:

@@ -81,7 +81,8 @@ class RunSFTPFileSystem(SFTPFileSystem):
     """fsspec's SFTP filesystem over a shared, host-verified, thread-safe connection.
 
     Takes the ``data_config`` keys of :mod:`rh_ssh_cluster.config` as keyword arguments.
-    Writes need the parent folder to exist, as with the stock SFTP filesystem.
+    A write makes its missing parent folders, as sshfs's filesystem does (and fsspec's own
+    tests expect), only when they are missing: no round trip otherwise.
     """
 
     protocol = ("sftp",)
@@ -127,6 +128,15 @@ class RunSFTPFileSystem(SFTPFileSystem):
         except FileNotFoundError:
             return None
 
+    def _open(self, path: str, mode: str = "rb", block_size: Any = None, **kwargs: Any) -> Any:
+        try:
+            return super()._open(path, mode, block_size, **kwargs)
+        except FileNotFoundError:
+            if not any(flag in mode for flag in "wax"):
+                raise
+            self.makedirs(self._parent(path), exist_ok=True)
+            return super()._open(path, mode, block_size, **kwargs)
+
     def makedirs(self, path: str, exist_ok: bool = False, mode: int = 0o777) -> None:
         """Create folder ``path`` and its missing parents: one round trip when it exists,
         and no error when another client creates one of them at the same time."""
@@ -166,10 +176,14 @@ class RunSFTPFileSystem(SFTPFileSystem):
         """Write ``value`` to ``path``; with ``mode="create"`` only if no file is there
         (``O_EXCL`` on the server: of concurrent creators exactly one succeeds)."""
         path = self._strip_protocol(path)
+        flags = "wxb" if mode == "create" else "wb"  # paramiko needs "w" for write access; "x" adds O_EXCL
         with self.connection.sftp() as sftp:
             try:
-                # paramiko needs "w" for write access; "x" adds O_EXCL
-                f = sftp.open(path, "wxb" if mode == "create" else "wb")
+                try:
+                    f = sftp.open(path, flags)
+                except FileNotFoundError:  # its folder is missing: made (only then), as sshfs does
+                    self.makedirs(self._parent(path), exist_ok=True)
+                    f = sftp.open(path, flags)
             except OSError as exc:
                 # SFTP v3 has no "file exists" status: OpenSSH answers a plain failure.
                 if mode == "create" and exc.errno is None and _exists(sftp, path):

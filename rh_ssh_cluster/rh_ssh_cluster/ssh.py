@@ -28,7 +28,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncssh
-from asyncssh.sftp import SFTPClient, SFTPFailure
+from asyncssh.sftp import SFTPClient, SFTPFailure, SFTPNoSuchFile
 from fsspec.asyn import AsyncFileSystem, FSTimeoutError, sync, sync_wrapper
 from sshfs import SSHFileSystem
 from sshfs.pools import SFTPSoftChannelPool
@@ -226,6 +226,16 @@ class RunSSHFileSystem(SSHFileSystem):
 
     makedirs = sync_wrapper(_makedirs)
 
+    def _open(self, path: str, mode: str = "rb", block_size: Any = None, **kwargs: Any) -> Any:
+        """Open ``path``; a write makes its missing parent folders (only when missing)."""
+        try:
+            return super()._open(path, mode, block_size, **kwargs)
+        except FileNotFoundError:
+            if not any(flag in mode for flag in "wax"):
+                raise
+            self.makedirs(self._parent(path), exist_ok=True)
+            return super()._open(path, mode, block_size, **kwargs)
+
     @wrap_exceptions
     async def _pipe_file(
         self, path: str, value: bytes, mode: str = "overwrite", **kwargs: Any
@@ -235,6 +245,9 @@ class RunSSHFileSystem(SSHFileSystem):
         create = mode == "create"
         async with self._pool.get() as channel:
             try:
+                f = await channel.open(path, "xb" if create else "wb")
+            except SFTPNoSuchFile:  # its folder is missing: made, as sshfs does (only then)
+                await self._makedirs(self._parent(path), exist_ok=True)
                 f = await channel.open(path, "xb" if create else "wb")
             except SFTPFailure:
                 # SFTP v3 has no "file exists" status: OpenSSH answers a plain failure.

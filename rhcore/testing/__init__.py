@@ -8,6 +8,7 @@ Install with ``pip install 'rhcore[testing]'``.
 
 from rhcore.testing.executor import ExecutorContract
 from rhcore.testing.filesystem import FilesystemContract, ReadOnlyFilesystemContract, fresh
+from rhcore.testing.fsspec_suite import FsspecSuite
 from rhcore.testing.logsinks import LogSinkContract
 from rhcore.testing.plugin import SystemPluginContract
 from rhcore.testing.stateful import run_store_machine
@@ -22,6 +23,7 @@ from rhcore.testing.strategies import (
 __all__ = [
     "ExecutorContract",
     "FilesystemContract",
+    "FsspecSuite",
     "LogSinkContract",
     "ReadOnlyFilesystemContract",
     "SystemPluginContract",
