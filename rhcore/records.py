@@ -178,9 +178,11 @@ def try_take(folder: Folder, *, ask: Ask | None = None) -> int | None:
     with _naming_the_run(folder):
         if _take_lease(folder, 1):  # a new Run's first attempt: no listing
             return 1
-        current = current_attempt(folder)
-        if current and not spent(folder, read(folder), current, ask):
+        current, record = current_attempt(folder), read(folder)
+        if current and not spent(folder, record, current, ask):
             return None
+        if record is not None and record.status is RunStatus.RUNNING and record.attempt == current:
+            judge(folder, record, ask)  # its worker died: it ends in ERROR before the next begins
         return current + 1 if _take_lease(folder, current + 1) else None
 
 
@@ -581,11 +583,6 @@ def wait_for_attempt(folder: Folder, attempt: int, *, until_end: bool, ask: Ask 
 # -- the Run's files ----------------------------------------------------------------------------
 
 
-def write_inputs(folder: Folder, record: RunRecord, data: bytes) -> None:
-    """Store a function Run's pickled inputs."""
-    folder.write_bytes(layout_of(record).inputs, data)
-
-
 def read_inputs(folder: Folder, record: RunRecord) -> bytes:
     """A function Run's pickled inputs (FileNotFoundError naming the file if absent)."""
     name = layout_of(record).inputs
@@ -613,10 +610,6 @@ def read_result(folder: Folder, record: RunRecord) -> bytes | None:
 
 def has_result(folder: Folder, record: RunRecord) -> bool:
     return folder.has(layout_of(record).result)
-
-
-def result_size(folder: Folder, record: RunRecord) -> int:
-    return folder.size(layout_of(record).result)
 
 
 def read_log(folder: Folder, record: RunRecord, stream: str) -> bytes:

@@ -253,9 +253,6 @@ class RunRecord:
             data["metadata"] = self.metadata
         return data
 
-    def to_bytes(self, **extra: Any) -> bytes:
-        return json.dumps(self.to_json(**extra), default=str).encode()
-
     @classmethod
     def from_bytes(cls, data: bytes, where: str, *, name: str | None = None) -> RunRecord:
         """Parse a stored config; CorruptConfigError naming ``where`` if it is not one."""

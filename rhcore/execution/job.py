@@ -223,6 +223,7 @@ def run_in_process(job: Job, *, identity: dict[str, Any] | None = None) -> Outco
         if record is None:
             return Outcome(ok=False, gone=True, error="executed again after its worker died, but "
                                                       "another caller had started it anew")
+    record = attrs.evolve(record, worker={**(record.worker or {}), **worker})  # its end names who ran it
     logs = records.open_logs(folder, record)
     started = liveness.ticks_now()
     outcome: Outcome | None = None

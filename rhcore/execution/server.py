@@ -28,6 +28,8 @@ import traceback
 from collections.abc import Iterable
 from typing import Any
 
+import attrs
+
 from rhcore import liveness, records, settings
 from rhcore.execution.job import execute, finish, job_folder, settle, text_stream
 from rhcore.execution.protocol import PROTOCOL_VERSION, FrameBuffer, encode
@@ -240,6 +242,7 @@ class Server:
             out, err = records.open_logs(job.folder, job.record, autosync=False)
             job.logs = {"out": out, "err": err}
             job.identify_at = time.monotonic() + IDENTITY_DELAY
+            job.record = attrs.evolve(job.record, worker={"server": self.identity, "job": job.identity})
         self.send({"op": "started", "id": job.id, "pid": pid})
 
     def _identify(self) -> None:
@@ -256,8 +259,7 @@ class Server:
                 job.cancel_deadline = now + CANCEL_GRACE_SECONDS
             else:
                 try:
-                    records.record_worker(job.folder, job.record.attempt,
-                                          {"server": self.identity, "job": job.identity})
+                    records.record_worker(job.folder, job.record.attempt, job.record.worker)
                 except Exception:  # a full disk: the server still answers for the job
                     pass
 
