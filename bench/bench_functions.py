@@ -11,6 +11,7 @@ Targets: a warm call under 10 ms at p50; a cache hit no slower than joblib's hit
 
 from __future__ import annotations
 
+import itertools
 import os
 import sys
 import tempfile
@@ -60,7 +61,10 @@ def main() -> None:
     cold = time.perf_counter() - start
     print(f"{'f(1, 2) cold (starts the warm worker)':<40}{cold * 1e3:>10.3f}")
     warm, _ = row("f(1, 2) warm", timed(lambda: f(1, 2, stream_logs=False)))
-    row("f(1, 2, run_name=...) warm, recorded", timed(lambda: f(1, 2, run_name="bench_named")))
+    names = (f"bench_named_{i}" for i in itertools.count())
+    row("f(1, 2, run_name=...) warm, recorded", timed(lambda: f(1, 2, run_name=next(names))))
+    row("same run_name again, kept attempts",
+        timed(lambda: f(1, 2, run_name="bench_again"), 300))
 
     f.get_or_call(1, 2, run_name="bench_hit")
     hit, _ = row("f.get_or_call(...) cache hit",

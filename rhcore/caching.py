@@ -59,8 +59,12 @@ def _hit(function: Any, folder: Folder, record: RunRecord, args: tuple, kwargs: 
                 "cached result (use another run_name to compute with these arguments)",
                 record.name,
             )
-    run = Run._at(folder, record, function.system)
-    return run.result() if wait else run
+    if not wait:
+        return Run._at(folder, record, function.system)
+    data = records.read_result(folder, record)
+    if data is None:  # a COMPLETED function Run always has one: say where it is missing
+        return Run._at(folder, record, function.system).result()
+    return pickle.loads(data)
 
 
 def _registry_hit(run_name: str, wait: bool) -> Run | None:

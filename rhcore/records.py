@@ -176,14 +176,26 @@ def try_take(folder: Folder, *, ask: Ask | None = None) -> int | None:
     while another attempt is live (or another caller won the race for the next one)."""
     folder.check_writable()  # refused before any I/O, naming the Run's folder
     with _naming_the_run(folder):
-        if _take_lease(folder, 1):  # a new Run's first attempt: no listing
+        if _take_lease(folder, 1):  # a new Run's first attempt
             return 1
-        current, record = current_attempt(folder), read(folder)
-        if current and not spent(folder, record, current, ask):
+        record = read(folder)
+        current = record.attempt if record is not None and record.attempt else 0
+        if current and spent(folder, record, current, ask) and _take_lease(folder, current + 1):
+            _end_if_dead(folder, record, ask)
+            return current + 1  # the usual re-run: its record names the newest attempt, no listing
+        newest = current_attempt(folder)
+        if newest and not spent(folder, record, newest, ask):
             return None
-        if record is not None and record.status is RunStatus.RUNNING and record.attempt == current:
-            judge(folder, record, ask)  # its worker died: it ends in ERROR before the next begins
-        return current + 1 if _take_lease(folder, current + 1) else None
+        if record is not None and record.attempt == newest:
+            _end_if_dead(folder, record, ask)
+        return newest + 1 if _take_lease(folder, newest + 1) else None
+
+
+def _end_if_dead(folder: Folder, record: RunRecord, ask: Ask | None) -> None:
+    """A spent attempt still reading RUNNING had a dead worker: it ends in ERROR before the
+    next attempt begins, so an earlier attempt never reads RUNNING."""
+    if record.status is RunStatus.RUNNING:
+        judge(folder, record, ask)
 
 
 @contextlib.contextmanager
@@ -268,10 +280,18 @@ def _keep_config(folder: Folder) -> str | None:
         if not folder.ls():
             return None
         config = b""  # what a taker left before it published anything
-    number = len(_attempt_slots(folder)) + 1
+    number = _attempt_number(config) or 1  # attempts are numbered once per folder: no listing
     while not folder.create(f"{layout.ATTEMPTS_DIR}/{number}/{layout.CONFIG_FILE}", config):
-        number += 1
+        number += 1  # a copy brought another Run's attempt of that number
     return f"{layout.ATTEMPTS_DIR}/{number}"
+
+
+def _attempt_number(config: bytes) -> int | None:
+    try:
+        number = json.loads(config).get("attempt")
+    except (ValueError, AttributeError):
+        return None
+    return number if isinstance(number, int) and number > 0 else None
 
 
 def _move_visible(folder: Folder, slot: str) -> None:
@@ -292,8 +312,7 @@ def _clear_visible(folder: Folder) -> None:
 
 
 def _attempt_slots(folder: Folder) -> list[int]:
-    names = {path.split("/")[1] for path in folder.files(hidden=True)
-             if path.startswith(layout.ATTEMPTS_DIR + "/") and path.count("/") >= 2}
+    names = (posixpath.basename(path) for path in folder.child(layout.ATTEMPTS_DIR).ls())
     return sorted(int(n) for n in names if n.isdigit())
 
 
