@@ -15,6 +15,7 @@ import pytest
 import rhcore as rh
 from rhcore import layout, liveness, records
 from rhcore.folder import Folder
+from rhcore.records import ownership
 from rhcore.testing.executor import sleeper, summer, token, wait_for
 
 
@@ -256,7 +257,7 @@ def test_a_lease_being_written_is_not_taken_over():
     folder = rh.cluster("local").run_folder("half_written")
     records.book(folder).create("lease-1", b"")
     assert records.spent(folder, None, 1) is False
-    records._unreadable_since[(folder.system, folder.path, 1)] -= records.UNREADABLE_SECONDS + 1
+    ownership._unreadable_since[(folder.system, folder.path, 1)] -= ownership.UNREADABLE_SECONDS + 1
     assert records.spent(folder, None, 1) is True
 
 

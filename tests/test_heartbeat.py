@@ -9,6 +9,7 @@ import time
 import rhcore as rh
 from rhcore import layout, records
 from rhcore.folder import Folder
+from rhcore.records import vitals
 
 BEAT = layout.attempt_file(layout.HEARTBEAT_PREFIX, 1)
 ELSEWHERE = {"host": "another-node", "boot_id": "b", "pid": 4242, "start": 1}
@@ -41,7 +42,7 @@ def test_a_far_run_that_just_started_is_given_time(tmp_path):
 
 
 def test_beating_writes_only_for_runs_that_last(tmp_path, monkeypatch):
-    monkeypatch.setattr(records, "HEARTBEAT_SECONDS", 0.3)
+    monkeypatch.setattr(vitals, "HEARTBEAT_SECONDS", 0.3)
     short, long = Folder(str(tmp_path / "short"), "file"), Folder(str(tmp_path / "long"), "file")
     with records.beating(short, 1):
         pass

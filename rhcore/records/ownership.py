@@ -1,0 +1,360 @@
+"""Who owns a Run's name: taking its next attempt, starting it, ending it once, keeping
+the earlier attempts, and waiting for another caller's."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import posixpath
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import attrs
+
+from rhcore import layout, liveness
+from rhcore.errors import (
+    CorruptConfigError,
+    IllegalTransitionError,
+    RunInProgressError,
+    StorageError,
+)
+from rhcore.folder import Folder
+from rhcore.plugins import get_plugins
+from rhcore.records.store import (
+    Ask,
+    book,
+    end_record,
+    layout_of,
+    log_names,
+    publish,
+    read,
+    stored_form,
+    text_of,
+)
+from rhcore.records.vitals import verdict, worker_of
+from rhcore.spec import RunRecord, RunStatus
+
+STALE_LEASE_SECONDS = 120.0
+"""A lease whose holder is on another host, and whose attempt shows no sign of life, is
+taken over after this long."""
+UNREADABLE_SECONDS = 10.0
+"""A lease file still unreadable after this long was left by a taker that died writing it."""
+
+# -- attempts: taking, starting, giving back ---------------------------------------------------
+
+
+def lease_generations(folder: Folder) -> list[int]:
+    """The attempts ever taken in ``folder``, ascending."""
+    prefix = layout.LEASE_PREFIX
+    names = (n[len(prefix):] for n in book(folder).files() if n.startswith(prefix))
+    return sorted(int(n) for n in names if n.isdigit())
+
+
+def current_attempt(folder: Folder) -> int:
+    """The newest attempt taken in ``folder`` (0 if none)."""
+    return (lease_generations(folder) or [0])[-1]
+
+
+def _take_lease(folder: Folder, attempt: int) -> bool:
+    holder = {"holder": liveness.identify(), "taken": layout.now_iso()}
+    return book(folder).create(layout.attempt_file(layout.LEASE_PREFIX, attempt), json.dumps(holder).encode())
+
+
+def try_take(folder: Folder, *, ask: Ask | None = None) -> int | None:
+    """Take the Run's next attempt if the current one is spent: return its number, or None
+    while another attempt is live (or another caller won the race for the next one)."""
+    folder.check_writable()  # refused before any I/O, naming the Run's folder
+    with _naming_the_run(folder):
+        if _take_lease(folder, 1):  # a new Run's first attempt
+            return 1
+        record = read(folder)
+        current = record.attempt if record is not None and record.attempt else 0
+        if current and spent(folder, record, current, ask) and _take_lease(folder, current + 1):
+            _end_if_dead(folder, record, ask)
+            return current + 1  # the usual re-run: its record names the newest attempt, no listing
+        newest = current_attempt(folder)
+        if newest and not spent(folder, record, newest, ask):
+            return None
+        if record is not None and record.attempt == newest:
+            _end_if_dead(folder, record, ask)
+        return newest + 1 if _take_lease(folder, newest + 1) else None
+
+
+def _end_if_dead(folder: Folder, record: RunRecord, ask: Ask | None) -> None:
+    """A spent attempt still reading RUNNING had a dead worker: it ends in ERROR before the
+    next attempt begins, so an earlier attempt never reads RUNNING."""
+    if record.status is RunStatus.RUNNING:
+        judge(folder, record, ask)
+
+
+@contextlib.contextmanager
+def _naming_the_run(folder: Folder) -> Iterator[None]:
+    """A storage failure while taking an attempt — a Run's first write, into its book —
+    names the Run's folder too: that is the place its user knows."""
+    try:
+        yield
+    except StorageError as exc:
+        try:
+            error = type(exc)(f"Cannot start the Run at {folder.system}:{folder.path}: {exc}")
+        except TypeError:  # a plugin's error type built otherwise: as it is
+            raise exc from None
+        error.place = exc.place
+        raise error from None
+
+
+def take(folder: Folder, name: str, *, ask: Ask | None = None) -> int:
+    """Take the Run's next attempt; RunInProgressError, naming the live Run, while another
+    caller's attempt is live."""
+    attempt = try_take(folder, ask=ask)
+    if attempt is None:
+        raise in_progress(folder, read(folder), name)
+    return attempt
+
+
+def in_progress(folder: Folder, record: RunRecord | None, name: str) -> RunInProgressError:
+    """The error for a second start of a live Run."""
+    place = f"{folder.system}:{folder.path}"
+    since = f", started {record.start_time}" if record is not None and record.start_time else ""
+    attempt = f" (attempt {record.attempt}{since})" if record is not None and record.attempt else ""
+    return RunInProgressError(
+        f"Run {name!r} is already running{attempt} at {place}: a second execution under the same "
+        "name is refused. Wait for it (cluster.get(name), or get_or_call to reuse its result), "
+        "cancel it (cluster.cancel(name)), or choose another name",
+        run_name=name, place=place,
+    )
+
+
+def release(folder: Folder, attempt: int) -> None:
+    """Give back attempt ``attempt``, taken but never started (its cluster refused the
+    job), so the next caller takes it instead of waiting for this one's holder."""
+    book(folder).remove(layout.attempt_file(layout.LEASE_PREFIX, attempt))
+
+
+def start(folder: Folder, record: RunRecord, attempt: int, *, inputs: bytes | None = None) -> RunRecord:
+    """Publish ``record`` RUNNING as attempt ``attempt`` (taken with :func:`take`) and store
+    its ``inputs``. What an earlier attempt left is kept in ``.attempts/``: its config is
+    copied there before the new one is published, its other files moved after, so a
+    reader sees either attempt whole (never a COMPLETED Run without its result)."""
+    get_plugins().check_transition(record.name, RunStatus.NOT_STARTED, RunStatus.RUNNING)
+    running = attrs.evolve(record, status=RunStatus.RUNNING, attempt=attempt,
+                           start_time=record.start_time or layout.now_iso(), end_time=None,
+                           error=None, error_traceback=None)
+    slot = keep_config(folder) if attempt > 1 else None
+    publish(folder, running)
+    if slot is not None:
+        move_visible(folder, slot)
+    if inputs is not None:
+        folder.write_bytes(layout_of(running).inputs, inputs)
+    return running
+
+
+def begin(folder: Folder, record: RunRecord, *, ask: Ask | None = None) -> RunRecord:
+    """Take the Run's next attempt and publish it RUNNING (a ``with`` block entering);
+    RunInProgressError while the current attempt is live. An attempt taken but not
+    published is given back."""
+    attempt = take(folder, record.name, ask=ask)
+    try:
+        return start(folder, record, attempt)
+    except BaseException:
+        release(folder, attempt)
+        raise
+
+
+def keep_config(folder: Folder) -> str | None:
+    """Claim the next free ``.attempts/<k>`` for what the folder holds now, with a copy of
+    its config; None if the folder holds nothing to keep."""
+    try:
+        config = folder.read_bytes(layout.CONFIG_FILE)
+    except FileNotFoundError:
+        if not folder.ls():
+            return None
+        config = b""  # what a taker left before it published anything
+    number = _attempt_number(config) or 1  # attempts are numbered once per folder: no listing
+    while not folder.create(f"{layout.ATTEMPTS_DIR}/{number}/{layout.CONFIG_FILE}", config):
+        number += 1  # a copy brought another Run's attempt of that number
+    return f"{layout.ATTEMPTS_DIR}/{number}"
+
+
+def _attempt_number(config: bytes) -> int | None:
+    try:
+        number = json.loads(config).get("attempt")
+    except (ValueError, AttributeError):
+        return None
+    return number if isinstance(number, int) and number > 0 else None
+
+
+def move_visible(folder: Folder, slot: str) -> None:
+    """Move every visible entry but the config into ``slot``."""
+    for path in folder.ls():
+        name = posixpath.basename(path)
+        if name != layout.CONFIG_FILE:
+            folder.move(name, f"{slot}/{name}")
+
+
+def clear_visible(folder: Folder) -> None:
+    """Delete every visible entry, the config first (rhcore's hidden files stay)."""
+    folder.remove(layout.CONFIG_FILE)
+    for path in folder.ls():
+        name = posixpath.basename(path)
+        if not folder.remove(name):
+            folder.child(name).rm()
+
+
+def _attempt_slots(folder: Folder) -> list[int]:
+    names = (posixpath.basename(path) for path in folder.child(layout.ATTEMPTS_DIR).ls())
+    return sorted(int(n) for n in names if n.isdigit())
+
+
+def attempts(folder: Folder) -> list[tuple[Folder, RunRecord]]:
+    """The Run's earlier attempts kept in ``folder``, oldest first: each one's folder and
+    record (an attempt whose record was never published is left out)."""
+    found = []
+    for number in _attempt_slots(folder):
+        kept = folder.child(layout.ATTEMPTS_DIR, str(number))
+        try:
+            record = read(kept)
+        except CorruptConfigError:
+            continue
+        if record is not None:
+            found.append((kept, record))
+    return found
+
+
+# -- ending ---------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class Ended:
+    """What :func:`end` did: the record in force, and whether it is the caller's."""
+
+    record: RunRecord
+    won: bool
+
+
+def end(folder: Folder, record: RunRecord, status: RunStatus, *, late: bool = True,
+        **changes: Any) -> Ended:
+    """End the attempt ``record`` describes as ``status`` (with ``changes`` to its fields),
+    comparing against the status read: refused (IllegalTransitionError) from a final
+    status; lost to whoever ended the attempt first, whose record stays. The loser's
+    outcome is kept beside it unless ``late`` is off."""
+    get_plugins().check_transition(record.name, record.status, status)
+    final = attrs.evolve(record, status=status, end_time=changes.pop("end_time", None) or layout.now_iso(),
+                         **changes)
+    data = stored_form(final)
+    marker = layout.attempt_file(layout.END_PREFIX, record.attempt)
+    if book(folder).create(marker, data):
+        folder.publish(layout.CONFIG_FILE, data)
+        return Ended(final, True)
+    winner = end_record(folder, record.attempt) or read(folder) or final
+    if late:
+        _keep_late(folder, final, winner)
+    return Ended(winner, False)
+
+
+def _keep_late(folder: Folder, late: RunRecord, winner: RunRecord) -> None:
+    """Record how an attempt would have ended, beside the end it has: a result it wrote
+    does not pass for the Run's result unless the Run COMPLETED."""
+    book(folder).write_bytes(layout.attempt_file(layout.LATE_PREFIX, late.attempt), stored_form(late))
+    if winner.status is not RunStatus.COMPLETED:
+        folder.move(layout_of(late).result, layout.LATE_RESULT_FILE)
+
+
+def update(folder: Folder, record: RunRecord, **changes: Any) -> RunRecord:
+    """Change fields of the Run's record other than its status (its name, its artifacts),
+    provided the stored record is still the attempt and status the caller read."""
+    stored = read(folder)
+    if stored is not None and (stored.attempt, stored.status) != (record.attempt, record.status):
+        raise IllegalTransitionError(
+            f"Run {record.name!r} changed meanwhile (it is {stored.status.value}, attempt "
+            f"{stored.attempt}): refresh() it first"
+        )
+    changed = attrs.evolve(record, **changes)
+    publish(folder, changed)
+    return changed
+
+
+def rename(folder: Folder, record: RunRecord, new_name: str) -> RunRecord:
+    """Give the Run in ``folder`` a new name: its logs move to the new name's files."""
+    renamed = attrs.evolve(record, name=new_name)
+    for old, new in zip(log_names(record), log_names(renamed), strict=True):
+        if old != new:
+            folder.move(old, new)
+    return update(folder, record, name=new_name)
+
+
+
+def judge(folder: Folder, record: RunRecord, ask: Ask | None = None) -> RunRecord:
+    """The record in force for a RUNNING attempt: ended in ERROR, saying why, if its
+    worker is gone; as it is if the worker lives (or cannot be told), its ``worker``
+    naming the job's process once it is known."""
+    if record.status is not RunStatus.RUNNING:
+        return record
+    worker = worker_of(folder, record)
+    if worker != (record.worker or {}):
+        record = attrs.evolve(record, worker=worker)
+    alive, reason = verdict(folder, record, ask)
+    if alive is not False:
+        return record
+    stored = read(folder)  # the worker may have ended it meanwhile, or a new attempt begun
+    if stored is None or stored.status is not RunStatus.RUNNING or stored.attempt != record.attempt:
+        return stored or record
+    return end(folder, stored, RunStatus.ERROR, late=False, error=f"The worker died: {reason}").record
+
+
+def spent(folder: Folder, record: RunRecord | None, attempt: int, ask: Ask | None = None) -> bool:
+    """Whether attempt ``attempt`` no longer protects a live execution: it ended, or its
+    taker died before (or while) publishing it."""
+    if record is not None and record.attempt == attempt:
+        if record.status.is_final:
+            return True
+        return verdict(folder, record, ask)[0] is False
+    if book(folder).has(layout.attempt_file(layout.END_PREFIX, attempt)):
+        return True
+    return _lease_spent(folder, attempt)
+
+
+_unreadable_since: dict[tuple[str, str, int], float] = {}
+
+
+def _lease_spent(folder: Folder, attempt: int) -> bool:
+    """Whether the taker of an attempt not yet published is gone."""
+    text = text_of(book(folder), layout.attempt_file(layout.LEASE_PREFIX, attempt))
+    if text is None:
+        return True  # given back
+    try:
+        holder = json.loads(text)
+    except ValueError:  # just taken — unless it stays unreadable: its taker died writing it
+        first_seen = _unreadable_since.setdefault((folder.system, folder.path, attempt), time.monotonic())
+        return time.monotonic() - first_seen > UNREADABLE_SECONDS
+    alive = liveness.alive(holder.get("holder"))
+    if alive is None:
+        age = (layout.parse_iso(layout.now_iso()) - layout.parse_iso(holder["taken"])).total_seconds()
+        return age > STALE_LEASE_SECONDS
+    return not alive
+
+
+def wait_for_attempt(folder: Folder, attempt: int, *, until_end: bool, ask: Ask | None = None,
+                     timeout: float | None = None) -> RunRecord | None:
+    """Wait for attempt ``attempt``, taken by another caller: its record once it ended (or,
+    unless ``until_end``, once it runs); None if its taker died before starting it. The
+    wait is bounded by the attempt's life — a dead worker ends it — and by ``timeout``."""
+    delay, next_check = 0.002, time.monotonic() + 0.5
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        record = read(folder)
+        seen = (record.attempt or 0) if record is not None else 0
+        if record is not None and seen >= attempt and (record.status.is_final or not until_end):
+            return record
+        now = time.monotonic()
+        if deadline is not None and now > deadline:
+            raise TimeoutError(f"Attempt {attempt} of the Run at {folder.system}:{folder.path} did not end "
+                               f"within {timeout} s")
+        if now >= next_check:
+            next_check = now + 0.5
+            if record is not None and seen == attempt:
+                judge(folder, record, ask)  # a dead worker turns the attempt to ERROR here
+            elif spent(folder, record, attempt, ask):
+                return None
+        time.sleep(delay)
+        delay = min(delay * 1.5, 0.05)
