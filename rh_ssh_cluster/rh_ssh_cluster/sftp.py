@@ -29,6 +29,7 @@ from fsspec.utils import infer_storage_options
 from rh_ssh_cluster import ranges
 from rh_ssh_cluster.config import SSHSettings
 from rh_ssh_cluster.connection import SSHConnection, connection
+from rh_ssh_cluster.parents import MakesParents
 from rh_ssh_cluster.paths import home_relative
 
 COPY_CHUNK = 1024 * 1024
@@ -77,7 +78,7 @@ class _TurnTakingFile:
         self.close()
 
 
-class RunSFTPFileSystem(SFTPFileSystem):
+class RunSFTPFileSystem(MakesParents, SFTPFileSystem):
     """fsspec's SFTP filesystem over a shared, host-verified, thread-safe connection.
 
     Takes the ``data_config`` keys of :mod:`rh_ssh_cluster.config` as keyword arguments.
@@ -127,15 +128,6 @@ class RunSFTPFileSystem(SFTPFileSystem):
             return self.info(path)["type"]
         except FileNotFoundError:
             return None
-
-    def _open(self, path: str, mode: str = "rb", block_size: Any = None, **kwargs: Any) -> Any:
-        try:
-            return super()._open(path, mode, block_size, **kwargs)
-        except FileNotFoundError:
-            if not any(flag in mode for flag in "wax"):
-                raise
-            self.makedirs(self._parent(path), exist_ok=True)
-            return super()._open(path, mode, block_size, **kwargs)
 
     def makedirs(self, path: str, exist_ok: bool = False, mode: int = 0o777) -> None:
         """Create folder ``path`` and its missing parents: one round trip when it exists,

@@ -46,6 +46,7 @@ from rh_ssh_cluster.connection import (
     login_refused_message,
     unknown_host_message,
 )
+from rh_ssh_cluster.parents import MakesParents
 from rh_ssh_cluster.paths import home_relative
 from rhcore.spec import scrub
 
@@ -155,7 +156,7 @@ class _LazyPool:
             yield channel
 
 
-class RunSSHFileSystem(SSHFileSystem):
+class RunSSHFileSystem(MakesParents, SSHFileSystem):
     """sshfs's filesystem over a host-verified connection opened on first use.
 
     Takes the ``data_config`` keys of :mod:`rh_ssh_cluster.config` as keyword arguments.
@@ -225,16 +226,6 @@ class RunSSHFileSystem(SSHFileSystem):
         await super()._makedirs(path, exist_ok=exist_ok, **kwargs)
 
     makedirs = sync_wrapper(_makedirs)
-
-    def _open(self, path: str, mode: str = "rb", block_size: Any = None, **kwargs: Any) -> Any:
-        """Open ``path``; a write makes its missing parent folders (only when missing)."""
-        try:
-            return super()._open(path, mode, block_size, **kwargs)
-        except FileNotFoundError:
-            if not any(flag in mode for flag in "wax"):
-                raise
-            self.makedirs(self._parent(path), exist_ok=True)
-            return super()._open(path, mode, block_size, **kwargs)
 
     @wrap_exceptions
     async def _pipe_file(
