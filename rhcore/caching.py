@@ -37,7 +37,7 @@ def get_or_start(function: Any, args: tuple, kwargs: dict, run_name: str, *, wai
         if latest is not None:
             return latest.result() if wait else latest
         run_name = layout.new_run_name()
-    layout.validate_name(run_name)
+    run_name = layout.validate_name(run_name)
     folder = function.system.run_folder(run_name)
     record = records.read(folder)
     if record is not None and record.status is RunStatus.COMPLETED:

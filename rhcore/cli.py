@@ -164,7 +164,7 @@ def _find_run(run: str, cluster_name: str | None):
 
 def _is_run_here(name: str) -> bool:
     try:
-        layout.validate_name(name)
+        name = layout.validate_name(name)
     except InvalidNameError:
         return False
     return os.path.isfile(os.path.join(layout.local_runs_dir(), name, layout.CONFIG_FILE))

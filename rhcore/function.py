@@ -148,7 +148,7 @@ class Function(Resource):
         here live. With ``run_name`` the call is recorded as a Run of that name (its next
         attempt: RunInProgressError while another execution of the name runs)."""
         if run_name is not None:
-            layout.validate_name(run_name)
+            run_name = layout.validate_name(run_name)
         run, handle = self._launch(args, kwargs, run_name, stream_logs)
         return self.system.outcome_value(_wait(handle, self.system, run), run)
 

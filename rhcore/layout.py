@@ -14,6 +14,7 @@ import os
 import re
 import secrets
 import threading
+import unicodedata
 from pathlib import Path
 
 from rhcore.errors import InvalidNameError
@@ -105,14 +106,18 @@ def stderr_file(name: str) -> str:
 
 
 def validate_name(name: object, *, kind: str = "run") -> str:
-    """Return ``name`` if it can safely name a folder or registry entry, else raise.
+    """Return ``name``, in Unicode's composed form (NFC), if it can safely name a folder or
+    registry entry, else raise.
 
     Refused: non-strings, empty or blank names, surrounding whitespace, path separators
-    (``/`` and ``\\``), ``..`` anywhere, ``.`` alone, control characters, and names longer
-    than :data:`MAX_NAME_BYTES` bytes. Checked before anything is written.
+    (``/`` and ``\\``), ``..`` anywhere, a leading ``.`` (hidden from every listing),
+    control characters, invisible formatting characters (bidi controls, zero-width
+    characters: a name must read as what it is), and names longer than
+    :data:`MAX_NAME_BYTES` bytes. Checked before anything is written.
     """
     if not isinstance(name, str):
         raise InvalidNameError(f"A {kind} name must be a string, not {type(name).__name__}")
+    name = unicodedata.normalize("NFC", name)
     problem = _name_problem(name)
     if problem:
         raise InvalidNameError(f"Invalid {kind} name {name!r}: {problem}")
@@ -132,10 +137,14 @@ def _name_problem(name: str) -> str:
         return "it contains a path separator ('/' or '\\')"
     if ".." in name:
         return "it contains '..'"
-    if name == ".":
-        return "'.' names the current folder"
+    if name.startswith("."):
+        return "it starts with '.' (such names are hidden from listings)"
     if _CONTROL_CHARACTER.search(name):
         return "it contains a control character"
+    invisible = next((c for c in name if unicodedata.category(c) == "Cf"), None)
+    if invisible is not None:
+        what = unicodedata.name(invisible, "unnamed")
+        return f"it contains an invisible formatting character (U+{ord(invisible):04X}, {what})"
     if len(name.encode("utf-8")) > MAX_NAME_BYTES:
         return f"it is longer than {MAX_NAME_BYTES} bytes"
     return ""

@@ -514,7 +514,7 @@ def run(
     readable in :meth:`Run.attempts`); one still running elsewhere is refused.
     """
     if name is not None:
-        layout.validate_name(name)
+        name = layout.validate_name(name)
     if load:
         found = _find(name, path, system, data_config)
         if found is not None:

@@ -73,3 +73,21 @@ def test_finished_runs_never_go_back_to_running():
     for end in (rh.RunStatus.COMPLETED, rh.RunStatus.ERROR, rh.RunStatus.CANCELLED):
         with pytest.raises(rh.IllegalTransitionError, match="it has ended"):
             check_transition(end, rh.RunStatus.RUNNING, run_name="done")
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [(".hidden", "starts with '.'"), ("invoice\u202etxt.exe", "U\\+202E"), ("zero\u200bwidth", "U\\+200B"),
+     ("\ufeffbom", "U\\+FEFF")],
+)
+def test_names_that_would_mislead_are_refused(name, reason):
+    with pytest.raises(rh.InvalidNameError, match=reason):
+        rh.run(name=name)
+
+
+def test_names_are_kept_in_their_composed_form():
+    decomposed = "cafe\u0301"  # e + a combining accent: looks like the composed "café"
+    with rh.run(name=decomposed) as r:
+        pass
+    assert r.name == "caf\u00e9" and os.path.basename(r.path) == "caf\u00e9"
+    assert rh.run(name="caf\u00e9").status is rh.RunStatus.COMPLETED

@@ -3,6 +3,7 @@ payloads. Plugin authors use them to fuzz their systems with what rhcore will se
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from hypothesis import strategies as st
@@ -21,6 +22,7 @@ def run_names(max_size: int = 40) -> st.SearchStrategy[str]:
     """Names rhcore accepts for Runs and resources."""
     return (
         st.text(_NAME_ALPHABET, min_size=1, max_size=max_size)
+        .map(lambda n: unicodedata.normalize("NFC", n))  # the form rhcore keeps names in
         .filter(lambda n: not layout._name_problem(n))
     )
 
@@ -29,7 +31,8 @@ def invalid_run_names() -> st.SearchStrategy[Any]:
     """Names rhcore must refuse before writing anything."""
     fixed = st.sampled_from(
         ["", " ", "\t", ".", "..", "../up", "a/b", "/abs", "a\\b", "a..b", "nul\x00byte",
-         "line\nbreak", "bell\x07", " lead", "trail ", "x" * (layout.MAX_NAME_BYTES + 1)]
+         "line\nbreak", "bell\x07", " lead", "trail ", "x" * (layout.MAX_NAME_BYTES + 1), ".hidden",
+         "evil\u202etxt.exe", "zero\u200bwidth", "\ufeffbom"]
     )
     with_separator = st.builds(
         lambda a, sep, b: a + sep + b, run_names(10), st.sampled_from(["/", "\\", ".."]), run_names(10)
