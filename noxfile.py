@@ -9,6 +9,7 @@
     nox -s github  # plugins/rh_github against a GitHub API server
     nox -s integration  # across plugins: an SSH host's Runs to and from S3
     nox -s ray     # plugins/rh_ray against a local Ray head
+    nox -s faults  # faults: a full disk (a small tmpfs; needs root), corrupt records
     nox -s wheels  # wheels of every distribution; rhcore[s3,ssh] installed from them
     nox -s demo    # the quickstart on a fresh install
     nox -s bench   # benchmarks (not part of the tests)
@@ -23,7 +24,7 @@ import nox
 
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.sessions = [
-    "lint", "core", "s3", "ssh", "gs", "azure", "github", "integration", "ray", "wheels", "demo",
+    "lint", "core", "s3", "ssh", "gs", "azure", "github", "integration", "ray", "faults", "wheels", "demo",
 ]
 nox.options.error_on_missing_interpreters = False
 
@@ -107,6 +108,14 @@ def ray(session: nox.Session) -> None:
     Run folders on the local disk and on S3 (a moto server)."""
     session.install("-e", ".[testing]", "-e", "plugins/rh_ray", "-e", "./rh_s3", "moto[server]")
     session.run("pytest", "plugins/rh_ray/tests", *session.posargs)
+
+
+@nox.session
+def faults(session: nox.Session) -> None:
+    """Faults as a suite of their own: a full disk (a 5 MiB tmpfs, mounted by the tests:
+    needs root, as CI has)."""
+    session.install("-e", ".[testing]")
+    session.run("pytest", "tests_faults", *session.posargs)
 
 
 DISTRIBUTIONS = [

@@ -15,6 +15,7 @@ from rhcore.blob import Blob, blob
 from rhcore.cluster import Cluster, cluster
 from rhcore.errors import (
     CorruptConfigError,
+    CorruptRunError,
     IllegalTransitionError,
     InvalidNameError,
     ReadOnlySystemError,
@@ -47,6 +48,7 @@ __all__ = [
     "Blob",
     "Cluster",
     "CorruptConfigError",
+    "CorruptRunError",
     "Folder",
     "Function",
     "IllegalTransitionError",

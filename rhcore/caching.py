@@ -22,6 +22,7 @@ from rhcore.follow import follow
 from rhcore.registry import get_registry
 from rhcore.run import Run, from_registry
 from rhcore.spec import RunRecord, RunStatus
+from rhcore.values import unpickle
 
 logger = logging.getLogger("rhcore")
 
@@ -64,7 +65,7 @@ def _hit(function: Any, folder: Folder, record: RunRecord, args: tuple, kwargs: 
     data = records.read_result(folder, record)
     if data is None:  # a COMPLETED function Run always has one: say where it is missing
         return Run._at(folder, record, function.system).result()
-    return pickle.loads(data)
+    return unpickle(data, records.where(folder, records.layout_of(record).result))
 
 
 def _registry_hit(run_name: str, wait: bool) -> Run | None:

@@ -33,6 +33,10 @@ def _nothing() -> None:
     return None
 
 
+def _ignore(error: OSError) -> None:
+    return None
+
+
 class _Tee(io.RawIOBase):
     """Raw byte sink under the replacement text stream: original stream + log files.
 
@@ -54,20 +58,25 @@ class _Tee(io.RawIOBase):
         else:
             decode = codecs.getincrementaldecoder("utf-8")("replace").decode
             show, self.flush = (lambda data: original.write(decode(data))), original.flush
-        sinks: list[Callable[[bytes], Any]] = []
+        sinks: list[tuple[Callable[[bytes], Any], Callable[[OSError], None]]] = []
         self._sinks = sinks
 
         def write(data: Any) -> int:
             show(data)
-            for sink in sinks:
-                sink(data)
+            for sink, failed in sinks:
+                try:
+                    sink(data)
+                except OSError as exc:  # a full disk: the sink stops, the printing does not
+                    sinks[:] = [s for s in sinks if s[0] is not sink]
+                    failed(exc)
             return len(data)
 
         self.write = write
 
-    def set_sinks(self, sinks: Iterable[BinaryIO]) -> None:
-        """Send bytes to these writers too (from now on)."""
-        self._sinks[:] = [s.write for s in sinks]
+    def set_sinks(self, sinks: Iterable[tuple[BinaryIO, Callable[[OSError], None]]]) -> None:
+        """Send bytes to these writers too (from now on); each with what to call if
+        writing to it fails (it is then dropped)."""
+        self._sinks[:] = [(writer.write, failed) for writer, failed in sinks]
 
     def writable(self) -> bool:
         return True
@@ -114,12 +123,14 @@ class _Capture:
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
-        self._active: list[tuple[BinaryIO | None, BinaryIO | None]] = []
+        self._active: list[tuple[BinaryIO | None, BinaryIO | None, Callable[[OSError], None]]] = []
         self._replacements: dict[str, _Replacement] = {}
 
-    def attach(self, out: BinaryIO | None, err: BinaryIO | None) -> object:
-        """Start sending stdout to ``out`` and stderr to ``err``; return a token for detach."""
-        token = (out, err)
+    def attach(self, out: BinaryIO | None, err: BinaryIO | None,
+               on_error: Callable[[OSError], None] = _ignore) -> object:
+        """Start sending stdout to ``out`` and stderr to ``err``; return a token for detach.
+        ``on_error`` hears why a writer failed (it is then no longer written to)."""
+        token = (out, err, on_error)
         with self._lock:
             if not self._active:
                 self._install()
@@ -148,7 +159,7 @@ class _Capture:
         for index, name in enumerate(STREAMS):
             rep = self._replacements.get(name)
             if rep is not None:
-                rep.tee.set_sinks(t[index] for t in self._active if t[index] is not None)
+                rep.tee.set_sinks((t[index], t[2]) for t in self._active if t[index] is not None)
 
     def _install(self) -> None:
         self._replacements = {name: _Replacement(name) for name in STREAMS}
@@ -184,9 +195,11 @@ def _stream_handlers() -> Iterable[logging.StreamHandler]:
 _capture = _Capture()
 
 
-def attach(out: BinaryIO | None, err: BinaryIO | None) -> object:
-    """Send this process's stdout/stderr also to ``out``/``err`` until :func:`detach`."""
-    return _capture.attach(out, err)
+def attach(out: BinaryIO | None, err: BinaryIO | None,
+           on_error: Callable[[OSError], None] = _ignore) -> object:
+    """Send this process's stdout/stderr also to ``out``/``err`` until :func:`detach`; a
+    writer that fails is dropped and ``on_error`` told why (what is printed still shows)."""
+    return _capture.attach(out, err, on_error)
 
 
 def detach(token: object) -> None:

@@ -260,15 +260,19 @@ class Cluster(Resource):
     def runs(self) -> list[Run]:
         """Every Run recorded on this cluster, oldest first."""
         store = self.executor.store()
-        found = []
+        found, skipped = [], []
         for path in store.ls():
             folder = Folder(path, store.system, store.data_config)
             try:
                 record = records.read(folder)
-            except CorruptConfigError:  # a corrupt folder is shown by `rh show`, not listed
+            except CorruptConfigError as corrupt:  # `rh show` shows it; a listing goes on
+                skipped.append(str(corrupt))
                 continue
             if record is not None:
                 found.append(Run._at(folder, record, self))
+        if skipped:
+            warnings.warn(f"Skipped {len(skipped)} Run(s) of cluster {self.name!r} whose config cannot be "
+                          f"read: {skipped[0]}", stacklevel=2)
         return sorted(found, key=lambda r: r.start_time or "")
 
     # -- saving -----------------------------------------------------------------------------

@@ -37,6 +37,10 @@ class CorruptConfigError(RhcoreError, ValueError):
     """A config file exists but cannot be read as a config."""
 
 
+class CorruptRunError(RhcoreError, ValueError):
+    """A file of a Run (its inputs, its result) cannot be read back as what it holds."""
+
+
 class ReadOnlySystemError(RhcoreError, PermissionError):
     """A write was attempted on a system that only serves reads."""
 

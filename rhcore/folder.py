@@ -8,6 +8,7 @@ any two systems with the config written last.
 
 from __future__ import annotations
 
+import errno
 import os
 import posixpath
 import secrets as _random
@@ -238,11 +239,17 @@ class Folder:
                 return b""
 
     def write_bytes(self, name: str, data: bytes) -> None:
-        """Write file ``name`` (not atomically: use :meth:`publish` for configs)."""
+        """Write file ``name`` (not atomically: use :meth:`publish` for configs). A write
+        that fails part way (a full disk) leaves no part of the file behind."""
         self.check_writable()
         path = self.join(name)
         with self._errors("write", path):
-            self._with_parents(path, lambda: self.fs.pipe_file(path, data))
+            try:
+                self._with_parents(path, lambda: self.fs.pipe_file(path, data))
+            except OSError as exc:
+                if exc.errno == errno.ENOSPC:
+                    self._forget(path)
+                raise
 
     def publish(self, name: str, data: bytes) -> None:
         """Replace file ``name`` atomically: readers see the old or the new bytes, never half.
@@ -256,8 +263,12 @@ class Folder:
         with self._errors("publish", path):
             if caps.atomic_rename and not caps.atomic_write:
                 tmp = self.join(f".{name}.tmp-{_random.token_hex(4)}")
-                self._with_parents(tmp, lambda: self.fs.pipe_file(tmp, data))
-                self.fs.mv(tmp, path)
+                try:
+                    self._with_parents(tmp, lambda: self.fs.pipe_file(tmp, data))
+                    self.fs.mv(tmp, path)
+                except BaseException:
+                    self._forget(tmp)  # no temporary file left behind, whatever failed
+                    raise
             else:
                 self.fs.pipe_file(path, data)
 
@@ -413,6 +424,13 @@ class Folder:
                 raise
             self._parent_dirs(path)
             return write()
+
+    def _forget(self, path: str) -> None:
+        """Delete ``path`` if it is there, as a clean-up that must not mask the error at hand."""
+        try:
+            self.fs.rm_file(path)
+        except Exception:
+            pass
 
     def _parent_dirs(self, path: str) -> None:
         if self._has_folders:

@@ -7,6 +7,8 @@ in :mod:`rhcore.provenance`.
 
 from __future__ import annotations
 
+import functools
+import warnings
 from collections.abc import Callable, Generator
 from typing import Any
 
@@ -41,7 +43,8 @@ class LogCapture:
         if streams is not None:
             out, err = streams
             run.plugin_state["logs"] = (out, err)
-            run.plugin_state["capture"] = capture.attach(out, err)
+            lost = functools.partial(_lost_output, run)
+            run.plugin_state["capture"] = capture.attach(out, err, lost)
         return result
 
     @hookimpl(wrapper=True)
@@ -62,10 +65,22 @@ class LogCapture:
                 log.close()
             except Exception as exc:  # the Run ends all the same, saying what was lost
                 failure = failure or exc
-        if failure is not None:
+                give_up = getattr(log, "give_up", None)
+                if give_up is not None:  # room for the Run's record on a full disk
+                    give_up(f"{type(exc).__name__}: {exc}")
+        if failure is not None and "failure" not in run.plugin_state:
             reason = f"Its output could not be saved: {type(failure).__name__}: {failure}"
             run.plugin_state["failure"] = reason
         return (yield)
+
+
+def _lost_output(run: Any, error: OSError) -> None:
+    """A log of a running block cannot be written (a full disk): the block goes on, its
+    output still shown; the Run will end in ERROR saying so, and this is said once now."""
+    if "failure" not in run.plugin_state:
+        run.plugin_state["failure"] = f"Its output could not be saved: {type(error).__name__}: {error}"
+        warnings.warn(f"Run {run.name!r} can no longer save its output ({error}): it goes on, shown "
+                      "here only, and will end in ERROR", RuntimeWarning, stacklevel=2)
 
 
 class Heartbeat:

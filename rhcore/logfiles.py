@@ -17,6 +17,9 @@ import weakref
 
 from rhcore.folder import Folder
 
+RESERVE = 64 * 1024
+"""Bytes a log that filled its disk gives back, so the Run's end can still be recorded."""
+
 
 def sync_interval() -> float:
     """Seconds between uploads of a spooled log (``RHCORE_LOG_SYNC_SECONDS``)."""
@@ -85,15 +88,51 @@ class LogFile:
         nothing on a remote system."""
         self._close(upload=False)
 
+    def give_up(self, reason: str) -> None:
+        """Stop writing a log that cannot grow (a full disk): what is buffered is dropped,
+        the last :data:`RESERVE` bytes are cut to make room for the Run's record, and a
+        line says so. Never raises: the Run's end, not its log, is what must be recorded."""
+        if self._autosync:
+            _syncer.forget(self)
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                try:
+                    self._file.close()
+                except OSError:  # its buffer does not fit either
+                    pass
+            note = (f"\n[rhcore: {reason}; the last {RESERVE // 1024} KiB were dropped to record "
+                    "the Run's end]\n")
+            try:
+                fd = os.open(self._spool_path or self.folder.join(self.name), os.O_WRONLY)
+                try:
+                    os.ftruncate(fd, max(0, os.fstat(fd).st_size - RESERVE))
+                    os.lseek(fd, 0, os.SEEK_END)
+                    os.write(fd, note.encode())
+                finally:
+                    os.close(fd)
+            except OSError:
+                pass
+        if self._spool_path is not None:
+            try:
+                self.sync()
+            except Exception:
+                pass
+            finally:
+                self._synced_size = -2
+                os.unlink(self._spool_path)
+
     def _close(self, *, upload: bool) -> None:
         if self._closed:
             return
         if self._autosync:
             _syncer.forget(self)
         with self._lock:
-            self._file.flush()
-            self._file.close()
             self._closed = True
+            try:
+                self._file.flush()
+            finally:
+                self._file.close()
         if self._spool_path is not None:
             try:
                 if upload:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import functools
 import getpass
 import os
-import pickle
 import posixpath
 import threading
 from typing import Any
@@ -32,6 +31,7 @@ from rhcore.registry import Resource, get_registry
 from rhcore.secrets import redact
 from rhcore.spec import RunRecord, RunStatus, RunType
 from rhcore.status import ending
+from rhcore.values import unpickle
 
 __all__ = ["Run", "run"]
 
@@ -322,22 +322,21 @@ class Run(Resource):
         stdout text otherwise (and for command or block Runs, which have no return value)."""
         self.refresh()
         if self.status is RunStatus.COMPLETED:
+            where = records.where(self.folder, records.layout_of(self._record).result)
             data = records.read_result(self.folder, self._record)
             if data is None:
                 if self.run_type is RunType.FUNCTION_RUN:
-                    raise FileNotFoundError(
-                        f"Run {self.name!r} is COMPLETED but has no result at "
-                        f"{records.where(self.folder, records.layout_of(self._record).result)}"
-                    )
+                    raise FileNotFoundError(f"Run {self.name!r} is COMPLETED but has no result at {where}")
                 return self.stdout()
-            return pickle.loads(data)
+            return unpickle(data, where)
         if self.status is RunStatus.ERROR:
             return self.stderr()
         return self.stdout()
 
     def inputs(self) -> dict[str, Any]:
         """The function's inputs as ``{"args": [...], "kwargs": {...}}``."""
-        stored = pickle.loads(records.read_inputs(self.folder, self._record))
+        where = records.where(self.folder, records.layout_of(self._record).inputs)
+        stored = unpickle(records.read_inputs(self.folder, self._record), where)
         if isinstance(stored, dict):
             return stored
         args, kwargs = stored

@@ -30,6 +30,7 @@ import attrs
 import cloudpickle
 
 from rhcore import context, liveness, records, settings
+from rhcore.errors import RunFailedError
 from rhcore.execution.remote import pack_exception
 from rhcore.folder import Folder
 from rhcore.logfiles import LogFile
@@ -90,7 +91,12 @@ def _call_function(job: Job, folder: Folder | None) -> Outcome:
     try:
         fn = _function(job.fn)
         args, kwargs = cloudpickle.loads(job.inputs)
-        value = fn(*args, **kwargs)
+        try:
+            value = fn(*args, **kwargs)
+        except SystemExit as stop:  # an outcome of the Run, never an exit of its caller
+            if stop.code not in (0, None):
+                raise RunFailedError(f"The function called sys.exit({stop.code!r})") from None
+            value = None
         data = cloudpickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
         if folder is not None:
             records.write_result(folder, job.record, data)

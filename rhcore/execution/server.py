@@ -122,6 +122,8 @@ class _Job:
         self.status_frames = FrameBuffer()
         self.outcome: Outcome | None = None
         self.logs: dict[str, LogFile] = {}
+        self.log_failure: OSError | None = None
+        """Why writing a log failed, if it did (the Run then ends saying so)."""
         self.finished = False
         self.cancel_deadline: float | None = None
         self.cancel_replies: list[int] = []
@@ -149,6 +151,8 @@ class Server:
         self.running: dict[int, _Job] = {}
         self.client_open = True
         self.foreign_cancels: list[_ForeignCancel] = []
+        self.unrecorded: list[tuple[_Job, Outcome | None, str]] = []
+        """Ends that could not be written (a full disk), tried again every tick."""
         self.next_heartbeat = time.monotonic() + records.HEARTBEAT_SECONDS
 
     # -- sending --
@@ -217,6 +221,15 @@ class Server:
             self._start(job)
 
     def _start(self, job: _Job) -> None:
+        if job.folder is not None:
+            try:  # before the job starts: a Run whose logs cannot be written does not run
+                out, err = records.open_logs(job.folder, job.record, autosync=False)
+            except OSError as exc:
+                reason = f"its logs could not be opened: {type(exc).__name__}: {exc}"
+                self._complete(job, Outcome(ok=False, exc=pack_exception(exc), error=reason, traceback=""),
+                               death="")
+                return
+            job.logs = {"out": out, "err": err}
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
         status_r, status_w = os.pipe()
@@ -239,8 +252,6 @@ class Server:
             self.sel.register(fd, selectors.EVENT_READ, (kind, job))
         self.sel.register(job.pidfd, selectors.EVENT_READ, ("pidfd", job))
         if job.folder is not None:
-            out, err = records.open_logs(job.folder, job.record, autosync=False)
-            job.logs = {"out": out, "err": err}
             job.identify_at = time.monotonic() + IDENTITY_DELAY
             job.record = attrs.evolve(job.record, worker={"server": self.identity, "job": job.identity})
         self.send({"op": "started", "id": job.id, "pid": pid})
@@ -286,7 +297,12 @@ class Server:
             else:
                 log = job.logs.get(kind)
                 if log is not None:
-                    log.write(data)
+                    try:
+                        log.write(data)
+                    except OSError as exc:  # a full disk: this job's log stops, nothing else does
+                        job.logs.pop(kind)
+                        job.log_failure = job.log_failure or exc
+                        log.give_up(f"{type(exc).__name__}: {exc}")
                 if job.stream:
                     self.send({"op": kind, "id": job.id, "data": data})
 
@@ -324,19 +340,25 @@ class Server:
 
     def _complete(self, job: _Job, outcome: Outcome | None, *, death: str) -> None:
         """Close the job's logs, record its Run's end and tell the caller. Storage that
-        fails here (a full disk) fails the caller's call, never the server."""
+        fails here (a full disk) ends the Run in ERROR saying so, and fails the caller's
+        call, never the server or another job; an end that cannot be written yet is
+        tried again every second while the server runs."""
         self.running.pop(job.id, None)
-        unrecorded = None
+        unsaved: BaseException | None = job.log_failure
         try:
             if outcome is not None and outcome.traceback and "err" in job.logs:
                 job.logs["err"].write(outcome.traceback.encode("utf-8", "backslashreplace"))
         except OSError as exc:
-            unrecorded = exc
+            unsaved = exc
         for log in job.logs.values():
             try:
                 log.close()
             except OSError as exc:
-                unrecorded = unrecorded or exc
+                unsaved = unsaved or exc
+                log.give_up(f"{type(exc).__name__}: {exc}")
+        if outcome is not None and unsaved is not None and outcome.ok:
+            reason = f"its output could not be saved: {type(unsaved).__name__}: {unsaved}"
+            outcome = Outcome(ok=False, exc=pack_exception(unsaved), traceback="", error=reason)
         final = None
         if job.folder is not None:
             try:
@@ -345,10 +367,10 @@ class Server:
                 if not ended.won and outcome is not None:
                     outcome.late = final.value
             except Exception as exc:
-                unrecorded = unrecorded or exc
-        if outcome is not None and unrecorded is not None and outcome.ok:
-            reason = f"the Run could not be recorded: {type(unrecorded).__name__}: {unrecorded}"
-            outcome = Outcome(ok=False, exc=pack_exception(unrecorded), traceback="", error=reason)
+                self.unrecorded.append((job, outcome, death))
+                if outcome is None or outcome.ok:
+                    reason = f"the Run could not be recorded: {type(exc).__name__}: {exc}"
+                    outcome = Outcome(ok=False, exc=pack_exception(exc), traceback="", error=reason)
         if outcome is None:
             cancelled = final is RunStatus.CANCELLED or bool(job.cancel_replies)
             outcome = Outcome(ok=False, cancelled=cancelled, gone=not cancelled,
@@ -423,6 +445,7 @@ class Server:
                 pass
             self.send({"op": "reply", "id": cancel.reply_id, "ok": True, "message": "cancelled"})
         self.foreign_cancels = pending
+        self._record_again()
         if now >= self.next_heartbeat:
             self.next_heartbeat = now + records.HEARTBEAT_SECONDS
             for job in self.running.values():
@@ -431,6 +454,17 @@ class Server:
                         records.beat(job.folder, job.record.attempt)
                     except Exception:
                         pass
+
+
+    def _record_again(self) -> None:
+        """Try again to record the ends that could not be written (space may have been freed)."""
+        waiting, self.unrecorded = self.unrecorded, []
+        for job, outcome, death in waiting:
+            try:  # an end decided before the failure is published as it is; else decided now
+                if not records.repair(job.folder):
+                    finish(job.folder, job.record, outcome, death=death)
+            except Exception:
+                self.unrecorded.append((job, outcome, death))
 
 
 def _same(a: Folder | None, b: Folder) -> bool:

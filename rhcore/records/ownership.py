@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import posixpath
 import time
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,6 +18,7 @@ from rhcore import layout, liveness
 from rhcore.errors import (
     CorruptConfigError,
     IllegalTransitionError,
+    ReadOnlySystemError,
     RunInProgressError,
     StorageError,
 )
@@ -31,9 +34,12 @@ from rhcore.records.store import (
     read,
     stored_form,
     text_of,
+    where,
 )
 from rhcore.records.vitals import verdict, worker_of
 from rhcore.spec import RunRecord, RunStatus
+
+logger = logging.getLogger("rhcore")
 
 STALE_LEASE_SECONDS = 120.0
 """A lease whose holder is on another host, and whose attempt shows no sign of life, is
@@ -239,12 +245,20 @@ def end(folder: Folder, record: RunRecord, status: RunStatus, *, late: bool = Tr
     status; lost to whoever ended the attempt first, whose record stays. The loser's
     outcome is kept beside it unless ``late`` is off."""
     get_plugins().check_transition(record.name, record.status, status)
+    if status is RunStatus.COMPLETED and not folder.has(layout.CONFIG_FILE):
+        status, changes["error"] = RunStatus.ERROR, \
+            f"The Run's folder {folder.system}:{folder.path} was deleted while it ran"
     final = attrs.evolve(record, status=status, end_time=changes.pop("end_time", None) or layout.now_iso(),
                          **changes)
     data = stored_form(final)
     marker = layout.attempt_file(layout.END_PREFIX, record.attempt)
     if book(folder).create(marker, data):
-        folder.publish(layout.CONFIG_FILE, data)
+        try:
+            folder.publish(layout.CONFIG_FILE, data)
+        except (OSError, ReadOnlySystemError) as unwritten:  # decided all the same: readers see it
+            warnings.warn(f"Run {record.name!r} ended {status.value}, recorded in "
+                          f"{where(book(folder), marker)}, but its config could not be updated "
+                          f"({type(unwritten).__name__}: {unwritten})", stacklevel=2)
         return Ended(final, True)
     winner = end_record(folder, record.attempt) or read(folder) or final
     if late:
@@ -299,7 +313,28 @@ def judge(folder: Folder, record: RunRecord, ask: Ask | None = None) -> RunRecor
     stored = read(folder)  # the worker may have ended it meanwhile, or a new attempt begun
     if stored is None or stored.status is not RunStatus.RUNNING or stored.attempt != record.attempt:
         return stored or record
-    return end(folder, stored, RunStatus.ERROR, late=False, error=f"The worker died: {reason}").record
+    error = f"The worker died: {reason}"
+    try:
+        return end(folder, stored, RunStatus.ERROR, late=False, error=error).record
+    except (OSError, ReadOnlySystemError) as unwritable:  # seen from here all the same: every look says so
+        return attrs.evolve(stored, status=RunStatus.ERROR, end_time=layout.now_iso(),
+                            error=f"{error} (not recorded: {type(unwritable).__name__}: {unwritable})")
+
+
+def repair(folder: Folder) -> bool:
+    """Publish the end decided for the attempt the folder's config still shows RUNNING
+    (its publisher failed, or died, between deciding and publishing); return whether
+    there was one to publish."""
+    try:
+        data = folder.read_bytes(layout.CONFIG_FILE)
+    except FileNotFoundError:
+        return False
+    shown = RunRecord.from_bytes(data, where(folder), name=posixpath.basename(folder.path))
+    ended = end_record(folder, shown.attempt) if shown.status is RunStatus.RUNNING else None
+    if ended is None:
+        return False
+    publish(folder, ended)
+    return True
 
 
 def spent(folder: Folder, record: RunRecord | None, attempt: int, ask: Ask | None = None) -> bool:
@@ -334,6 +369,27 @@ def _lease_spent(folder: Folder, attempt: int) -> bool:
     return not alive
 
 
+WAIT_NOTICE_SECONDS = 10.0
+"""How long a caller waits for another's attempt in silence before saying whose it is."""
+
+
+def _holder(folder: Folder, record: RunRecord | None, attempt: int) -> str:
+    """Who runs attempt ``attempt``, and since when, in words."""
+    if record is not None and record.attempt == attempt:
+        worker = worker_of(folder, record)
+        who = worker.get("job") or worker.get("server") or {}
+        since = record.start_time
+    else:
+        lease = text_of(book(folder), layout.attempt_file(layout.LEASE_PREFIX, attempt))
+        try:
+            taken = json.loads(lease or "{}")
+        except ValueError:
+            taken = {}
+        who, since = taken.get("holder") or {}, taken.get("taken")
+    return (f"attempt {attempt}, by process {who.get('pid', '?')} on {who.get('host', '?')} since "
+            f"{since or '?'} (the wait ends when it does, or when its worker is seen dead)")
+
+
 def wait_for_attempt(folder: Folder, attempt: int, *, until_end: bool, ask: Ask | None = None,
                      timeout: float | None = None) -> RunRecord | None:
     """Wait for attempt ``attempt``, taken by another caller: its record once it ended (or,
@@ -341,6 +397,7 @@ def wait_for_attempt(folder: Folder, attempt: int, *, until_end: bool, ask: Ask 
     wait is bounded by the attempt's life — a dead worker ends it — and by ``timeout``."""
     delay, next_check = 0.002, time.monotonic() + 0.5
     deadline = None if timeout is None else time.monotonic() + timeout
+    tell_at = time.monotonic() + WAIT_NOTICE_SECONDS
     while True:
         record = read(folder)
         seen = (record.attempt or 0) if record is not None else 0
@@ -350,6 +407,10 @@ def wait_for_attempt(folder: Folder, attempt: int, *, until_end: bool, ask: Ask 
         if deadline is not None and now > deadline:
             raise TimeoutError(f"Attempt {attempt} of the Run at {folder.system}:{folder.path} did not end "
                                f"within {timeout} s")
+        if now >= tell_at:
+            tell_at = float("inf")
+            logger.warning("Waiting for %s, which another caller is running: %s", where(folder),
+                           _holder(folder, record, attempt))
         if now >= next_check:
             next_check = now + 0.5
             if record is not None and seen == attempt:

@@ -139,8 +139,8 @@ def verdict(folder: Folder, record: RunRecord, ask: Ask | None = None) -> tuple[
         return False, liveness.death_reason(worker.get("job") or worker.get("server"))
     beat_file = layout.attempt_file(layout.HEARTBEAT_PREFIX, record.attempt)
     stamp = text_of(book(folder), beat_file) or record.start_time
-    if not stamp:
-        return None, ""
+    if not stamp:  # nothing to check, nothing to wait for: a record no worker stands behind
+        return False, "it names no worker, no start time and no heartbeat"
     try:
         age = (layout.parse_iso(layout.now_iso()) - layout.parse_iso(stamp)).total_seconds()
     except ValueError:  # a beat being written
