@@ -17,6 +17,7 @@ from rhcore.plugins import get_plugins
 from rhcore.provenance import graph
 from rhcore.registry import get_registry
 from rhcore.run import Run, from_registry
+from rhcore.values import summary
 from rhcore.version import __version__
 
 
@@ -114,19 +115,19 @@ def show_command(run: str, cluster_name: str | None) -> None:
     """Show RUN: its config, a summary of its inputs and of its result.
 
     RUN is a name saved in the registry, a Run on the cluster (local by default), or a
-    path to a Run's folder.
+    path to a Run's folder. Inputs and results are shown without running any code their
+    pickles name: plain data as it is, anything else by its class and size.
     """
     found = _find_run(run, cluster_name)
     click.echo(json.dumps(found.run_config, indent=2, default=str))
     click.echo(f"folder: {found.folder.system}:{found.folder.path}")
     try:
-        inputs = found.inputs()
+        click.echo(f"inputs: {summary(records.read_inputs(found.folder, found.record), inputs=True)}")
     except FileNotFoundError:
-        inputs = None
-    if inputs is not None:
-        click.echo(f"inputs: {_summary(inputs)}")
-    if found.status.value == "COMPLETED" and records.has_result(found.folder, found.record):
-        click.echo(f"result: {_summary(found.result())}")
+        pass
+    result = records.read_result(found.folder, found.record) if found.status.value == "COMPLETED" else None
+    if result is not None:
+        click.echo(f"result: {summary(result)}")
     elif found.status.value == "ERROR":
         click.echo(f"error: {found.error}")
 
@@ -168,14 +169,6 @@ def _is_run_here(name: str) -> bool:
     except InvalidNameError:
         return False
     return os.path.isfile(os.path.join(layout.local_runs_dir(), name, layout.CONFIG_FILE))
-
-
-def _summary(value: object, limit: int = 200) -> str:
-    text = repr(value)
-    kind = type(value).__name__
-    if len(text) > limit:
-        text = text[:limit] + f"... ({len(text)} characters)"
-    return f"{kind} {text}"
 
 
 def _when(stamp: str | None) -> str:

@@ -1,10 +1,13 @@
 """Turning a Run's stored bytes back into values: the one place rhcore unpickles what a
 store holds (a result, inputs, a cache hit), so that what cannot be read back is a
-:class:`~rhcore.errors.CorruptRunError` naming the file, not a bare unpickling error."""
+:class:`~rhcore.errors.CorruptRunError` naming the file, not a bare unpickling error —
+and a *look* at a Run (``rh show``) that never runs code a pickle names."""
 
 from __future__ import annotations
 
+import io
 import pickle
+import pickletools
 from typing import Any
 
 from rhcore.errors import CorruptRunError
@@ -16,3 +19,57 @@ def unpickle(data: bytes, where: str) -> Any:
         return pickle.loads(data)
     except Exception as exc:  # truncated, not a pickle, or needing what is not installed here
         raise CorruptRunError(f"{where} cannot be read back ({type(exc).__name__}: {exc})") from exc
+
+
+class _DataOnly(pickle.Unpickler):
+    """An unpickler that builds plain data (numbers, text, bytes, lists, tuples, dicts,
+    sets) and refuses anything that names code: every class and function a pickle uses
+    comes through ``find_class``, so refusing it there runs nothing."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        raise pickle.UnpicklingError(f"it names {module}.{name}")
+
+
+def peek(data: bytes) -> tuple[bool, Any]:
+    """(True, the value) for a pickle of plain data, read without running anything;
+    (False, the name of the first class or function it refers to) otherwise."""
+    try:
+        return True, _DataOnly(io.BytesIO(data)).load()
+    except Exception:
+        return False, _first_name(data)
+
+
+def _first_name(data: bytes) -> str:
+    """The first class or function a pickle names, read from its opcodes (not run)."""
+    texts: list[str] = []
+    try:
+        for opcode, arg, _ in pickletools.genops(data):
+            if opcode.name == "GLOBAL":
+                return str(arg).replace(" ", ".")
+            if opcode.name == "STACK_GLOBAL" and len(texts) >= 2:
+                return f"{texts[-2]}.{texts[-1]}"
+            if isinstance(arg, str):
+                texts.append(arg)
+    except Exception:  # not a pickle at all
+        return "not a pickle"
+    return "unknown"
+
+
+def describe(value: Any, limit: int = 200) -> str:
+    """A value as a look shows it: its type and its repr, cut at ``limit`` characters."""
+    text = repr(value)
+    if len(text) > limit:
+        text = text[:limit] + f"... ({len(text)} characters)"
+    return f"{type(value).__name__} {text}"
+
+
+def summary(data: bytes, *, inputs: bool = False) -> str:
+    """What a stored pickle holds, for a look at a Run: the value itself when it is plain
+    data, else the class it names and its size — never by running it. ``inputs``: the
+    ``(args, kwargs)`` a function Run stores, shown as ``{"args": ..., "kwargs": ...}``."""
+    plain, value = peek(data)
+    if not plain:
+        return f"{value} ({len(data)} bytes, not loaded: a look runs no code; ask result() or inputs())"
+    if inputs and isinstance(value, tuple) and len(value) == 2:
+        value = {"args": list(value[0]), "kwargs": dict(value[1])}
+    return describe(value)

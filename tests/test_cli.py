@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 from click.testing import CliRunner
 
@@ -80,3 +81,26 @@ def test_unknown_cluster_and_run_fail_clearly():
         result = invoke(*args)
         assert result.exit_code != 0
         assert "No Run" in result.output and "nosuch" in result.output
+
+
+class _Booby:
+    """Unpickling this runs a shell command: what a hostile store could hold."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+def test_show_runs_no_code_a_stored_pickle_names(tmp_path):
+    marker = tmp_path / "ran"
+    with rh.run(name="hostile") as r:
+        pass
+    r.write(_Booby(marker), "result.pkl")
+    r.write(((_Booby(marker),), {}), "inputs.pkl")
+    shown = invoke("show", r.path)
+    assert shown.exit_code == 0, shown.output
+    assert "result: posix.system" in shown.output and "not loaded" in shown.output
+    assert "inputs: posix.system" in shown.output
+    assert not marker.exists()
