@@ -7,6 +7,10 @@ The overrides below keep fsspec's interface and semantics and only skip work: ab
 POSIX paths need no normalising, whole-file reads and writes are a descriptor's system
 calls without a Python file object around them, and a file-to-file move is an atomic
 replace of the target (see :func:`replace`).
+
+What it creates is its owner's alone by default (files 0600, folders 0700): on a shared
+host a Run's inputs, result and logs are nobody else's to read. ``file_mode`` and
+``dir_mode`` (in ``data_config``) set other modes, e.g. 0o640 and 0o750 for a group.
 """
 
 from __future__ import annotations
@@ -22,9 +26,14 @@ from fsspec.implementations.local import LocalFileSystem
 
 
 class RunFileSystem(LocalFileSystem):
-    """``LocalFileSystem`` with fast paths for whole-file I/O on absolute paths."""
+    """``LocalFileSystem`` with fast paths for whole-file I/O on absolute paths, creating
+    files and folders owner-only unless ``file_mode``/``dir_mode`` say otherwise."""
 
     protocol = ("file", "local")
+
+    def __init__(self, *, file_mode: int = 0o600, dir_mode: int = 0o700, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.file_mode, self.dir_mode = file_mode, dir_mode
 
     @classmethod
     def _strip_protocol(cls, path: Any) -> str:
@@ -33,7 +42,10 @@ class RunFileSystem(LocalFileSystem):
         return super()._strip_protocol(path)
 
     def _open(self, path: str, mode: str = "rb", block_size: Any = None, **kwargs: Any) -> Any:
-        if "b" in mode and not kwargs and not self._intrans and not self.auto_mkdir:
+        if mode in ("wb", "xb", "ab") and not kwargs and not self._intrans and not self.auto_mkdir:
+            fd = os.open(self._strip_protocol(path), _WRITE_FLAGS[mode], self.file_mode)
+            return os.fdopen(fd, mode)
+        if mode == "rb" and not kwargs and not self._intrans:
             return open(self._strip_protocol(path), mode)
         return super()._open(path, mode, block_size=block_size, **kwargs)
 
@@ -48,7 +60,7 @@ class RunFileSystem(LocalFileSystem):
         path = self._strip_protocol(path)
         if self.auto_mkdir:
             self.makedirs(self._parent(path), exist_ok=True)
-        fd = os.open(path, flags, 0o666)
+        fd = os.open(path, flags, self.file_mode)
         try:
             view = memoryview(value).cast("B")
             while view:
@@ -59,9 +71,9 @@ class RunFileSystem(LocalFileSystem):
     def makedirs(self, path: str, exist_ok: bool = False) -> None:
         path = self._strip_protocol(path)
         try:
-            os.mkdir(path)  # a Run's new folder: its parent is there, one system call
+            os.mkdir(path, self.dir_mode)  # a Run's new folder: its parent is there, one system call
         except FileNotFoundError:
-            os.makedirs(path, exist_ok=exist_ok)
+            os.makedirs(path, self.dir_mode, exist_ok=exist_ok)
         except FileExistsError:
             if not exist_ok or not os.path.isdir(path):
                 raise
@@ -84,6 +96,8 @@ class RunFileSystem(LocalFileSystem):
 
 _OVERWRITE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+_WRITE_FLAGS = {"wb": _OVERWRITE, "xb": _CREATE,
+                "ab": os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_CLOEXEC", 0)}
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
 

@@ -15,7 +15,6 @@ from rhcore import context, layout, resources
 from rhcore.folder import Folder
 from rhcore.plugins import get_plugins
 from rhcore.registry import Resource, get_registry
-from rhcore.secrets import redact
 
 _UNSET = object()
 
@@ -109,7 +108,7 @@ class Blob(Resource):
             "name": self.name,
             "system": self.system,
             "path": self.path,
-            "data_config": redact(self.data_config),
+            "data_config": self._folder.public_config,
         }
 
     def _before_save(self) -> None:

@@ -39,7 +39,7 @@ from rhcore.places import url_folder
 from rhcore.plugins import get_plugins, hookimpl
 from rhcore.registry import Resource, get_registry
 from rhcore.run import Run, current_creator
-from rhcore.secrets import redact, scrub
+from rhcore.secrets import redact
 from rhcore.spec import Job, Outcome, RunRecord, RunStatus, RunType
 
 _executors: dict[tuple, Any] = {}
@@ -281,12 +281,13 @@ class Cluster(Resource):
     def registry_entry(self) -> dict[str, Any]:
         """How to reach this cluster, without secrets: what :meth:`save` stores, so
         ``rh.cluster(name)`` finds it."""
+        store = self.run_store_folder()
         return {
             "resource_type": self.RESOURCE_TYPE,
             "name": self.name,
             "kind": self.kind,
             "run_store": self.run_store,
-            "data_config": redact(self.data_config),
+            "data_config": store.public_config if store is not None else redact(self.data_config),
             "max_parallel": self.max_parallel,
             "settings": (get_plugins().executor(self.kind).public_settings or redact)(self.settings),
         }
@@ -313,7 +314,7 @@ def _what(run: Run | None) -> str:
 
 def _fail_to_start(run: Run, exc: BaseException) -> None:
     """End a recorded Run whose job could not be submitted, so it never stays RUNNING."""
-    error = scrub(f"It could not be started: {type(exc).__name__}: {exc}", run.folder.data_config)
+    error = run.folder.scrub(f"It could not be started: {type(exc).__name__}: {exc}")
     with contextlib.suppress(Exception):  # the submit's own error is the one to report
         run._record = records.end(run.folder, run.record, RunStatus.ERROR, late=False, error=error).record
 

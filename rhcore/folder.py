@@ -21,7 +21,7 @@ import fsspec.callbacks
 
 from rhcore.errors import ReadOnlySystemError, RhcoreError, StorageError, StorageNotFoundError
 from rhcore.plugins import get_plugins
-from rhcore.secrets import scrub
+from rhcore.secrets import redact, scrub
 from rhcore.spec import FolderRef, SystemSpec
 
 COPY_CHUNK = 8 * 1024 * 1024
@@ -117,6 +117,15 @@ class Folder:
                              ("_fs", fs)):
             object.__setattr__(folder, field, value)  # attrs' per-field setattr hooks cost here
         return folder
+
+    @property
+    def public_config(self) -> dict:
+        """``data_config`` without its secrets: what a stored record may say of it."""
+        return redact(self.data_config, self.spec.secret_fields)
+
+    def scrub(self, text: str) -> str:
+        """``text`` without any secret of this folder's ``data_config`` (or the environment)."""
+        return scrub(text, self.data_config, declared=self.spec.secret_fields)
 
     @property
     def ref(self) -> FolderRef:
@@ -480,7 +489,7 @@ class _StorageFailures:
                 return None
         if isinstance(exc, (RhcoreError, FileExistsError, IsADirectoryError, NotADirectoryError)):
             return None
-        detail = scrub(str(exc), self.folder.data_config)
+        detail = self.folder.scrub(str(exc))
         if isinstance(exc, FileNotFoundError):
             return _at(StorageNotFoundError(f"{action}: {detail}"), where)
         if isinstance(exc, PermissionError):

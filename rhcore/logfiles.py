@@ -42,7 +42,9 @@ class LogFile:
         self._closed = False
         if folder.is_local:
             self._spool_path = None
-            self._file = open(folder.join(name), "wb")  # noqa: SIM115  (closed by close())
+            mode = getattr(folder.fs, "file_mode", 0o666)  # as its system creates files (owner-only)
+            fd = os.open(folder.join(name), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+            self._file = os.fdopen(fd, "wb")
         else:
             fd, self._spool_path = tempfile.mkstemp(prefix="rhcore-log-", suffix="-" + name)
             self._file = os.fdopen(fd, "wb")

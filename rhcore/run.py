@@ -28,7 +28,6 @@ from rhcore.places import run_place
 from rhcore.plugins import get_plugins, hookimpl
 from rhcore.progress import copy_progress
 from rhcore.registry import Resource, get_registry
-from rhcore.secrets import redact
 from rhcore.spec import RunRecord, RunStatus, RunType
 from rhcore.status import ending
 from rhcore.values import unpickle
@@ -208,7 +207,7 @@ class Run(Resource):
         config = self.run_config
         config["path"] = self.folder.path
         config["system"] = self.folder.system
-        config["data_config"] = redact(self.folder.data_config)
+        config["data_config"] = self.folder.public_config
         if self.cluster is not None:
             config["cluster"] = self.cluster.name
         return config

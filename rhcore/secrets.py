@@ -2,8 +2,11 @@
 
 ``data_config`` holds a storage library's keyword arguments, some of them secrets
 (``key``, ``secret``, ``token``, ``password``, connection strings, private key files,
-…). Configs, registry entries and saved clusters store :func:`redact`-ed copies, and error
-messages pass through :func:`scrub`, so no secret reaches disk, a log or a traceback text.
+headers such as ``Authorization``, …), and a secret can also sit inside a value (a
+password in ``http://user:PASS@host``). Configs, registry entries and saved clusters store
+:func:`redact`-ed copies, and error messages pass through :func:`scrub`, so no secret
+reaches disk, a log or a traceback text. A storage plugin names fields of its own that
+hold secrets in its ``SystemSpec.secret_fields``; they are treated the same way.
 """
 
 from __future__ import annotations
@@ -14,49 +17,66 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 _SECRET_KEY = re.compile(
-    r"(^key$|secret|token|passw|passphrase|credential|connection_?string|sas|account_?key"
-    r"|private_?key|client_?keys|key_?file|^auth$|session|signature|cookie|api_?key|access_?key)",
+    r"(key$|secret|token|passw|passphrase|credential|connection_?string|sas|account_?key"
+    r"|private_?key|client_?keys|key_?file|^auth$|authoriz|bearer|session|signature|cookie"
+    r"|api_?key|access_?key)",
     re.IGNORECASE,
 )
+_URL_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^/@:\s]*:)(?P<password>[^/@\s]+)(?=@)", re.I)
+"""The password of a URL's userinfo: ``scheme://user:PASSWORD@host``."""
 
 REDACTED = "***"
 
 
-def is_secret_key(key: str) -> bool:
-    """Whether a ``data_config`` entry of this name is treated as a secret."""
-    return bool(_SECRET_KEY.search(str(key)))
+def is_secret_key(key: str, declared: Iterable[str] = ()) -> bool:
+    """Whether a ``data_config`` entry of this name is treated as a secret: by its name, or
+    because the system's plugin ``declared`` it one."""
+    return key in declared or bool(_SECRET_KEY.search(str(key)))
 
 
-def redact(config: Mapping[str, Any] | None) -> dict[str, Any]:
-    """A copy of ``config`` without its secret entries, recursing into nested mappings.
+def redact(config: Mapping[str, Any] | None, declared: Iterable[str] = ()) -> dict[str, Any]:
+    """A copy of ``config`` without its secret entries (by name, or ``declared`` by the
+    system's plugin), recursing into nested mappings and lists; a password inside a URL
+    becomes ``***``.
 
     Secret entries are dropped rather than masked: a stored config never pretends to hold
     a credential, and a loader fills them from the environment or its own ``data_config``.
     """
     if not config:
         return {}
-    clean: dict[str, Any] = {}
-    for key, value in config.items():
-        if is_secret_key(key):
-            continue
-        if isinstance(value, Mapping):
-            value = redact(value)
-        clean[key] = value
-    return clean
+    declared = frozenset(declared)
+    return {key: _clean(value, declared) for key, value in config.items() if not is_secret_key(key, declared)}
 
 
-def secret_values(config: Mapping[str, Any] | None) -> list[str]:
-    """Every secret value in ``config`` (recursively), as text, longest first."""
+def _clean(value: Any, declared: frozenset[str]) -> Any:
+    if isinstance(value, Mapping):
+        return redact(value, declared)
+    if isinstance(value, (list, tuple)):
+        return type(value)(_clean(item, declared) for item in value)
+    if isinstance(value, str):
+        return _URL_PASSWORD.sub(rf"\g<head>{REDACTED}", value)
+    return value
+
+
+def secret_values(config: Mapping[str, Any] | None, declared: Iterable[str] = ()) -> list[str]:
+    """Every secret value in ``config`` (recursively), as text, longest first: the values of
+    secret entries, and passwords inside URLs anywhere."""
+    declared = frozenset(declared)
     found: list[str] = []
 
-    def walk(mapping: Mapping[str, Any]) -> None:
-        for key, value in mapping.items():
-            if isinstance(value, Mapping):
-                walk(value)
-            elif is_secret_key(key) and value not in (None, "", b""):
-                found.extend(_as_texts(value))
+    def walk(value: Any, secret: bool) -> None:
+        if isinstance(value, Mapping):
+            for key, item in value.items():
+                walk(item, secret or is_secret_key(key, declared))
+        elif isinstance(value, (list, tuple, set)) and not secret:
+            for item in value:
+                walk(item, False)
+        elif secret and value not in (None, "", b""):
+            found.extend(_as_texts(value))
+        elif isinstance(value, str):
+            found.extend(match.group("password") for match in _URL_PASSWORD.finditer(value))
 
-    walk(config or {})
+    walk(config or {}, False)
     return sorted(set(found), key=len, reverse=True)
 
 
@@ -107,11 +127,13 @@ def environment_secrets() -> list[str]:
     })
 
 
-def scrub(text: str, *configs: Mapping[str, Any] | None) -> str:
-    """``text`` with every secret value of ``configs`` and of the environment, and the
-    access-granting parts of signed URLs, replaced by ``***``."""
-    values = {value for config in configs for value in secret_values(config)}
+def scrub(text: str, *configs: Mapping[str, Any] | None, declared: Iterable[str] = ()) -> str:
+    """``text`` with every secret value of ``configs`` (``declared``: the secret fields a
+    system's plugin names) and of the environment, the access-granting parts of signed
+    URLs, and passwords inside URLs, replaced by ``***``."""
+    values = {value for config in configs for value in secret_values(config, declared)}
     for value in sorted(values.union(environment_secrets()), key=len, reverse=True):
         if len(value) >= 4:
             text = text.replace(value, REDACTED)
+    text = _URL_PASSWORD.sub(rf"\g<head>{REDACTED}", text)
     return _SIGNED_URL_PART.sub(rf"\1{REDACTED}", text)

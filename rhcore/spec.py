@@ -82,8 +82,9 @@ class SystemSpec:
 
     ``factory(data_config)`` returns the fsspec filesystem; by default
     ``fsspec.filesystem(protocol, **data_config)`` with the first of ``protocols``. Secrets
-    in a ``data_config`` (keys, tokens, passwords: see :func:`redact`) are kept in memory
-    only: rhcore never writes them, and :func:`scrub` takes them out of error messages.
+    in a ``data_config`` (keys, tokens, passwords, headers, a password inside a URL: see
+    :func:`redact`, and the plugin's own ``secret_fields``) are kept in memory only: rhcore
+    never writes them, and :func:`scrub` takes them out of error messages.
     """
 
     name: str
@@ -91,6 +92,10 @@ class SystemSpec:
     capabilities: Capabilities = Capabilities()
     description: str = ""
     factory: Callable[[dict], fsspec.AbstractFileSystem] = attrs.field(default=None)
+    secret_fields: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    """``data_config`` keys that hold secrets but are not named like one (a password key
+    named ``pw``): dropped from every stored config and scrubbed from messages, like the
+    keys :func:`redact` recognises by name."""
 
     def __attrs_post_init__(self) -> None:
         if not self.protocols:

@@ -6,6 +6,7 @@ import os
 
 import pytest
 
+import rhcore as rh
 from rh_file.filesystem import RunFileSystem, replace
 from rhcore.folder import Folder
 
@@ -60,12 +61,12 @@ def test_exclusive_create_refuses_an_existing_file(tmp_path):
     assert folder.read_bytes(".lease-1") == b"first"
 
 
-def test_a_new_file_gets_the_usual_permissions(tmp_path):
+def test_a_new_file_is_its_owners_alone(tmp_path):
     folder = Folder(str(tmp_path), "file")
     folder.write_bytes("inputs.pkl", b"x")
-    umask = os.umask(0)
-    os.umask(umask)
-    assert (tmp_path / "inputs.pkl").stat().st_mode & 0o777 == 0o666 & ~umask
+    folder.publish("config.json", b"{}")
+    assert (tmp_path / "inputs.pkl").stat().st_mode & 0o777 == 0o600
+    assert (tmp_path / "config.json").stat().st_mode & 0o777 == 0o600
 
 
 def test_makedirs_makes_missing_parents_and_refuses_a_file(tmp_path):
@@ -115,3 +116,36 @@ def test_a_log_written_through_its_descriptor_and_its_writer(tmp_path):
     assert (tmp_path / "run.out").read_bytes() == b"from the descriptor\nthrough the log\n"
     with pytest.raises(ValueError):
         log.write(b"too late")
+
+
+def test_runs_and_registry_entries_are_their_owners_alone(tmp_path):
+    old = os.umask(0o022)  # a usual umask: what is not asked for otherwise is world-readable
+    try:
+        with rh.run(name="private") as r:
+            print("secret output")
+        r.write(b"x", "artifacts/model.bin")
+        r.save()
+        rh.function(_double)(2, run_name="private-call")
+    finally:
+        os.umask(old)
+    call = rh.cluster("local").get_run("private-call").path
+    for folder in (r.path, call):
+        assert os.stat(folder).st_mode & 0o777 == 0o700, folder
+        for directory, _, files in os.walk(folder):
+            assert os.stat(directory).st_mode & 0o777 == 0o700, directory
+            for name in files:
+                assert os.stat(os.path.join(directory, name)).st_mode & 0o777 == 0o600, name
+    entry = os.path.join(os.environ["HOME"], ".rh", "registry", "private.json")
+    assert os.stat(entry).st_mode & 0o777 == 0o600
+
+
+def test_a_group_readable_store_is_a_setting(tmp_path):
+    shared = {"file_mode": 0o640, "dir_mode": 0o750}
+    with rh.run(name="shared", path=str(tmp_path / "shared" / "run"), data_config=shared, load=False) as r:
+        pass
+    assert os.stat(r.path).st_mode & 0o777 == 0o750
+    assert os.stat(os.path.join(r.path, "config_for_run.json")).st_mode & 0o777 == 0o640
+
+
+def _double(x):
+    return 2 * x

@@ -107,3 +107,42 @@ def test_the_access_granting_parts_of_signed_urls_are_scrubbed():
     assert "GHSAT" not in text
     assert "https://acct.blob.example/c/b?sv=2024&se=2030&sig=***" in text and "&x=1" in text
 
+
+
+def test_secrets_under_other_names_and_inside_values_are_found():
+    config = {
+        "endpoint_url": f"http://alice:{PASSWORD}@127.0.0.1:9000",
+        "client_kwargs": {"headers": {"Authorization": f"Bearer {PASSWORD}-b", "Accept": "json"}},
+        "SSECustomerKey": f"{PASSWORD}-c", "pkey": f"{PASSWORD}-d", "bearer": f"{PASSWORD}-e",
+        "hosts": [f"sftp://bob:{PASSWORD}-f@host"],
+    }
+    clean = redact(config)
+    assert clean == {"endpoint_url": "http://alice:***@127.0.0.1:9000",
+                     "client_kwargs": {"headers": {"Accept": "json"}}, "hosts": ["sftp://bob:***@host"]}
+    values = secret_values(config)
+    for suffix in ("", "-b", "-c", "-d", "-e", "-f"):
+        assert any(PASSWORD + suffix in v for v in values), suffix
+    said = scrub(f"GET http://alice:{PASSWORD}@127.0.0.1:9000 refused (Bearer {PASSWORD}-b)", config)
+    assert PASSWORD not in said and "http://alice:***@127.0.0.1:9000" in said
+
+
+@hookimpl
+def _declaring(register):
+    register(SystemSpec("declaring", protocols=("declaring",), secret_fields=("pw",),
+                        factory=lambda cfg: LeakyFileSystem(password=cfg.get("pw"))))
+
+
+class Declaring:
+    rhcore_register_systems = staticmethod(_declaring)
+
+
+def test_a_plugins_declared_secret_fields_are_never_stored_nor_shown(tmp_path):
+    plugins.register(Declaring(), name="declaring")
+    try:
+        folder = Folder("runs/x", "declaring", {"pw": PASSWORD, "region": "here"})
+        assert folder.public_config == {"region": "here"}
+        with pytest.raises(StorageError) as refused:
+            folder.write_bytes("a", b"x")
+        assert PASSWORD not in str(refused.value) and "***" in str(refused.value)
+    finally:
+        plugins.unregister("declaring")
