@@ -72,6 +72,7 @@ def try_take(folder: Folder, *, ask: Ask | None = None) -> int | None:
     while another attempt is live (or another caller won the race for the next one)."""
     folder.check_writable()  # refused before any I/O, naming the Run's folder
     with _naming_the_run(folder):
+        book(folder).mkdir()  # cheaper made at once than found missing by the first write
         if _take_lease(folder, 1):  # a new Run's first attempt
             return 1
         record = read(folder)
@@ -147,6 +148,8 @@ def start(folder: Folder, record: RunRecord, attempt: int, *, inputs: bytes | No
                            start_time=record.start_time or layout.now_iso(), end_time=None,
                            error=None, error_traceback=None)
     slot = keep_config(folder) if attempt > 1 else None
+    if attempt == 1:
+        folder.mkdir()  # a new Run's folder: made once, not found missing by each write
     publish(folder, running)
     if slot is not None:
         move_visible(folder, slot)
