@@ -269,18 +269,19 @@ class Run(Resource):
         failure = self.plugin_state.pop("failure", None)
         if status is RunStatus.COMPLETED and failure:
             status, message = RunStatus.ERROR, failure
+        refusal = None
         try:
             ended = records.end(self.folder, self._record, status, error=message, error_traceback=text)
-        except IllegalTransitionError as refused:
+        except IllegalTransitionError as refused:  # a plugin refused the end: ERROR says why
             if status is RunStatus.ERROR:
                 raise
+            refusal = refused
             ended = records.end(self.folder, self._record, RunStatus.ERROR, error=str(refused),
-                                error_traceback=text)  # a plugin refused the end: ERROR says why
-            self._record, self._live = ended.record, False
-            self._tell_observers(RunStatus.RUNNING)
-            raise
+                                error_traceback=text)
         self._record, self._live = ended.record, False
         self._tell_observers(RunStatus.RUNNING)
+        if refusal is not None:
+            raise refusal
 
     def _tell_observers(self, old: RunStatus) -> None:
         """Tell this process's status observers that the Run moved from ``old``."""
