@@ -8,6 +8,7 @@ any two systems with the config written last.
 
 from __future__ import annotations
 
+import datetime
 import errno
 import os
 import posixpath
@@ -343,6 +344,22 @@ class Folder:
         with self._errors("upload", path):
             self._parent_dirs(path)
             self.fs.put_file(local_path, path)
+
+    def modified(self, name: str) -> float | None:
+        """When file ``name`` last changed, in seconds since the epoch by the clock of the
+        system that keeps it (not the writer's); None if it is not there or the system
+        does not say."""
+        path = self.join(name)
+        with self._errors("stat", path):
+            try:
+                if self.is_local:
+                    return os.stat(path).st_mtime
+                stamp = self.fs.modified(path)
+            except (FileNotFoundError, NotImplementedError):
+                return None
+        if isinstance(stamp, datetime.datetime):
+            return (stamp if stamp.tzinfo else stamp.replace(tzinfo=datetime.timezone.utc)).timestamp()
+        return float(stamp) if isinstance(stamp, (int, float)) else None
 
     def size(self, name: str) -> int:
         """Size in bytes of file ``name``."""

@@ -187,10 +187,13 @@ class Function(Resource):
         return runs
 
     def latest_run(self) -> Run | None:
-        """The newest COMPLETED Run of this function on its cluster."""
+        """The newest COMPLETED Run of this function on its cluster: the one whose end the
+        run store recorded last, by the store's own clock (the workers' clocks, which may
+        disagree, only break ties)."""
         done = [r for r in self.system.runs()
                 if r.fn_name == self.fn_name and r.status is RunStatus.COMPLETED]
-        return max(done, key=lambda r: r.end_time or "", default=None)
+        return max(done, key=lambda r: (r.folder.modified(layout.CONFIG_FILE) or 0.0, r.end_time or ""),
+                   default=None)
 
     # -- moving and saving -------------------------------------------------------------------
 

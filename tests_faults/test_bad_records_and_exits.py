@@ -111,3 +111,18 @@ def test_waiting_on_another_hosts_attempt_says_whose_it_is(monkeypatch, caplog):
     with caplog.at_level(logging.WARNING, logger="rhcore"):
         assert rh.function(summer).get_or_call(1, 1, run_name="held-elsewhere") == 2
     assert "by process 4242 on node-7 since" in caplog.text
+
+
+def test_latest_is_the_run_the_store_recorded_last_whatever_the_workers_clocks(tmp_path):
+    f = rh.function(summer)
+    f(1, 1, run_name="first")
+    f(2, 2, run_name="second")
+    first = rh.cluster("local").get_run("first")
+    config = os.path.join(first.path, layout.CONFIG_FILE)
+    skewed = json.load(open(config))
+    skewed["end_time"] = "2099-01-01T00:00:00+00:00"  # a worker whose clock runs far ahead
+    with open(config, "w") as out:
+        json.dump(skewed, out)
+    past = os.stat(config).st_mtime - 60
+    os.utime(config, (past, past))  # recorded before "second", by the store's clock
+    assert f.get_or_call(run_name="latest") == 4

@@ -366,9 +366,9 @@ def _lease_spent(folder: Folder, attempt: int) -> bool:
         first_seen = _unreadable_since.setdefault((folder.system, folder.path, attempt), time.monotonic())
         return time.monotonic() - first_seen > UNREADABLE_SECONDS
     alive = liveness.alive(holder.get("holder"))
-    if alive is None:
-        age = (layout.parse_iso(layout.now_iso()) - layout.parse_iso(holder["taken"])).total_seconds()
-        return age > STALE_LEASE_SECONDS
+    if alive is None:  # another host's: how long it has been taken, by the store's clock
+        taken = book(folder).modified(layout.attempt_file(layout.LEASE_PREFIX, attempt))
+        return taken is not None and time.time() - taken > STALE_LEASE_SECONDS
     return not alive
 
 

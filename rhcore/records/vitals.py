@@ -117,8 +117,11 @@ def verdict(folder: Folder, record: RunRecord, ask: Ask | None = None) -> tuple[
 
     The attempt lives while its server or its job process does (a live server finishes a
     Run whose job died). Identities on this host are checked directly; on another host
-    ``ask`` (its cluster) is asked; failing both, a heartbeat — or, before the first beat,
-    the start — older than :data:`HEARTBEAT_STALE_SECONDS` means death.
+    ``ask`` (its cluster) is asked; failing both, silence longer than
+    :data:`HEARTBEAT_STALE_SECONDS` means death. Silence is never measured by the worker's
+    clock: a heartbeat seen to change is life; one this watcher has seen unchanged that long
+    is death; at a first look, the age of the heartbeat (or, before the first beat, of the
+    RUNNING record) is what the store's own clock says.
     """
     worker = worker_of(folder, record)
 
@@ -137,14 +140,39 @@ def verdict(folder: Folder, record: RunRecord, ask: Ask | None = None) -> tuple[
         return True, ""
     if identities and all(answer is False for answer in answers):
         return False, liveness.death_reason(worker.get("job") or worker.get("server"))
-    beat_file = layout.attempt_file(layout.HEARTBEAT_PREFIX, record.attempt)
-    stamp = text_of(book(folder), beat_file) or record.start_time
-    if not stamp:  # nothing to check, nothing to wait for: a record no worker stands behind
+    kept, beat_file = book(folder), layout.attempt_file(layout.HEARTBEAT_PREFIX, record.attempt)
+    beat = text_of(kept, beat_file)
+    if beat is None and not identities and not record.start_time:  # no worker stands behind it
         return False, "it names no worker, no start time and no heartbeat"
-    try:
-        age = (layout.parse_iso(layout.now_iso()) - layout.parse_iso(stamp)).total_seconds()
-    except ValueError:  # a beat being written
-        return None, ""
+    watched = _watch((folder.system, folder.path, record.attempt), beat)
+    if watched is not None:
+        return watched
+    changed = kept.modified(beat_file) if beat is not None else folder.modified(layout.CONFIG_FILE)
+    if changed is None:  # the store keeps no times: what the record says, by the watcher's clock
+        try:
+            changed = layout.parse_iso(beat or record.start_time or "").timestamp()
+        except ValueError:
+            return None, ""
+    age = time.time() - changed
     if age > HEARTBEAT_STALE_SECONDS:
         return False, f"no heartbeat from its worker for {age:.0f} s"
     return True, ""
+
+
+_beats_seen: dict[tuple[str, str, int | None], tuple[str | None, float]] = {}
+"""Each watched attempt's heartbeat as this process last saw it, and since when (by this
+process's monotonic clock)."""
+
+
+def _watch(key: tuple[str, str, int | None], beat: str | None) -> tuple[bool, str] | None:
+    """The verdict of watching a heartbeat from here: alive if it changed since the last
+    look, dead if it stayed the same longer than allowed; None when a look cannot tell."""
+    now = time.monotonic()
+    last = _beats_seen.get(key)
+    if last is None or last[0] != beat:
+        _beats_seen[key] = (beat, now)
+        return (True, "") if last is not None else None
+    silent = now - last[1]
+    if silent > HEARTBEAT_STALE_SECONDS:
+        return False, f"no heartbeat from its worker for {silent:.0f} s, as watched from here"
+    return None
