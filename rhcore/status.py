@@ -63,10 +63,11 @@ def check_transition(old: RunStatus, new: RunStatus, *, run_name: str = "") -> R
     """Return ``new`` as a RunStatus, or raise IllegalTransitionError if the move is illegal."""
     old, new = RunStatus(old), RunStatus(new)
     if new not in TRANSITIONS[old]:
-        allowed = ", ".join(sorted(s.value for s in TRANSITIONS[old])) or "none (it has ended)"
         who = f"Run {run_name!r}" if run_name else "A Run"
+        allowed = ", ".join(sorted(s.value for s in TRANSITIONS[old])) or "none (it has ended)"
+        ended = f" already ended ({old.value}):" if old.is_final else ""
         raise IllegalTransitionError(
-            f"{who} cannot go from {old.value} to {new.value}; allowed from {old.value}: {allowed}"
+            f"{who}{ended} cannot go from {old.value} to {new.value}; allowed from {old.value}: {allowed}"
         )
     return new
 
