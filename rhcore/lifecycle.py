@@ -13,7 +13,7 @@ from collections.abc import Callable, Generator
 from typing import Any
 
 from rhcore import capture, records
-from rhcore.logfiles import LogFile
+from rhcore.logfiles import LogFile, close_all
 from rhcore.plugins import get_plugins, hookimpl
 from rhcore.spec import LogSinkSpec, LogWriter
 from rhcore.status import ending
@@ -60,14 +60,8 @@ class LogCapture:
                 logs[1].write(text.encode("utf-8", "backslashreplace"))
         except OSError as exc:
             failure = exc
-        for log in logs:
-            try:
-                log.close()
-            except Exception as exc:  # the Run ends all the same, saying what was lost
-                failure = failure or exc
-                give_up = getattr(log, "give_up", None)
-                if give_up is not None:  # room for the Run's record on a full disk
-                    give_up(f"{type(exc).__name__}: {exc}")
+        closing = close_all(logs)  # the Run ends all the same, saying what was lost
+        failure = failure or closing
         if failure is not None and "failure" not in run.plugin_state:
             reason = f"Its output could not be saved: {type(failure).__name__}: {failure}"
             run.plugin_state["failure"] = reason

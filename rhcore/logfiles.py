@@ -14,6 +14,8 @@ import os
 import tempfile
 import threading
 import weakref
+from collections.abc import Iterable
+from typing import Any
 
 from rhcore.folder import Folder
 
@@ -146,6 +148,22 @@ class LogFile:
     @property
     def closed(self) -> bool:
         return self._closed
+
+
+def close_all(logs: Iterable[Any]) -> Exception | None:
+    """Close every log (any writer with ``close()``), whatever fails; return the first
+    failure. A log that cannot be closed (a full disk) gives back room for the Run's
+    record, if it can (:meth:`LogFile.give_up`)."""
+    failure = None
+    for log in logs:
+        try:
+            log.close()
+        except Exception as exc:
+            failure = failure or exc
+            give_up = getattr(log, "give_up", None)
+            if give_up is not None:
+                give_up(f"{type(exc).__name__}: {exc}")
+    return failure
 
 
 class _Syncer:

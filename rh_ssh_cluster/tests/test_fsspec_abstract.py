@@ -13,7 +13,16 @@ from rh_ssh_cluster.ssh import RunSSHFileSystem
 from rhcore.testing import FsspecSuite
 
 
-class TestSSHFileSystem(FsspecSuite):
+class OnTheServer(FsspecSuite):
+    """The suite in a folder of its own on the test server."""
+
+    @pytest.fixture
+    def fs_path(self, remote_dir, fs):
+        fs.makedirs(remote_dir, exist_ok=True)
+        return remote_dir
+
+
+class TestSSHFileSystem(OnTheServer):
     upstream = "sshfs's SSHFileSystem"
     upstream_failures = frozenset([
     "test_copy_directory_to_existing_directory",
@@ -44,13 +53,8 @@ class TestSSHFileSystem(FsspecSuite):
     def fs(self, sshd):
         return RunSSHFileSystem(**sshd.data_config)
 
-    @pytest.fixture
-    def fs_path(self, remote_dir, fs):
-        fs.makedirs(remote_dir, exist_ok=True)
-        return remote_dir
 
-
-class TestSFTPFileSystem(FsspecSuite):
+class TestSFTPFileSystem(OnTheServer):
     upstream = "fsspec's SFTPFileSystem"
     upstream_failures = frozenset([
     "test_copy_directory_to_existing_directory",
@@ -89,8 +93,3 @@ class TestSFTPFileSystem(FsspecSuite):
     @pytest.fixture
     def fs(self, sshd):
         return RunSFTPFileSystem(**sshd.data_config)
-
-    @pytest.fixture
-    def fs_path(self, remote_dir, fs):
-        fs.makedirs(remote_dir, exist_ok=True)
-        return remote_dir

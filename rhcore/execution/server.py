@@ -35,7 +35,7 @@ from rhcore.execution.job import execute, finish, job_folder, settle, text_strea
 from rhcore.execution.protocol import PROTOCOL_VERSION, FrameBuffer, encode
 from rhcore.execution.remote import pack_exception
 from rhcore.folder import Folder
-from rhcore.logfiles import LogFile, sync_interval
+from rhcore.logfiles import LogFile, close_all, sync_interval
 from rhcore.spec import FolderRef, Job, Outcome, RunStatus
 
 PR_SET_PDEATHSIG = 1
@@ -350,12 +350,8 @@ class Server:
                 job.logs["err"].write(outcome.traceback.encode("utf-8", "backslashreplace"))
         except OSError as exc:
             unsaved = exc
-        for log in job.logs.values():
-            try:
-                log.close()
-            except OSError as exc:
-                unsaved = unsaved or exc
-                log.give_up(f"{type(exc).__name__}: {exc}")
+        closing = close_all(job.logs.values())
+        unsaved = unsaved or closing
         if outcome is not None and unsaved is not None and outcome.ok:
             reason = f"its output could not be saved: {type(unsaved).__name__}: {unsaved}"
             outcome = Outcome(ok=False, exc=pack_exception(unsaved), traceback="", error=reason)
