@@ -11,6 +11,10 @@ replace of the target (see :func:`replace`).
 What it creates is its owner's alone by default (files 0600, folders 0700): on a shared
 host a Run's inputs, result and logs are nobody else's to read. ``file_mode`` and
 ``dir_mode`` (in ``data_config``) set other modes, e.g. 0o640 and 0o750 for a group.
+
+Whole files are read and written without following a symbolic link in their last
+component (``O_NOFOLLOW``): a link planted in a Run folder cannot make a Run's log
+overwrite, or its reader show, a file outside it.
 """
 
 from __future__ import annotations
@@ -43,24 +47,27 @@ class RunFileSystem(LocalFileSystem):
 
     def _open(self, path: str, mode: str = "rb", block_size: Any = None, **kwargs: Any) -> Any:
         if mode in ("wb", "xb", "ab") and not kwargs and not self._intrans and not self.auto_mkdir:
-            fd = os.open(self._strip_protocol(path), _WRITE_FLAGS[mode], self.file_mode)
-            return os.fdopen(fd, mode)
+            return os.fdopen(open_file(self._strip_protocol(path), _WRITE_FLAGS[mode], self.file_mode), mode)
         if mode == "rb" and not kwargs and not self._intrans:
-            return open(self._strip_protocol(path), mode)
+            return os.fdopen(open_file(self._strip_protocol(path), _READ), mode)
         return super()._open(path, mode, block_size=block_size, **kwargs)
 
     def cat_file(self, path: str, start: int | None = None, end: int | None = None, **kwargs: Any) -> bytes:
-        if start is None and end is None:
-            with open(self._strip_protocol(path), "rb", buffering=0) as f:
+        with os.fdopen(open_file(self._strip_protocol(path), _READ), "rb", buffering=0) as f:
+            if start is None and end is None:
                 return f.readall()
-        return super().cat_file(path, start=start, end=end, **kwargs)
+            size = os.fstat(f.fileno()).st_size
+            start = 0 if start is None else start if start >= 0 else max(size + start, 0)
+            end = size if end is None else end if end >= 0 else max(size + end, 0)
+            f.seek(start)
+            return f.read(max(end - start, 0))
 
     def pipe_file(self, path: str, value: bytes, mode: str = "overwrite", **kwargs: Any) -> None:
         flags = _CREATE if mode == "create" else _OVERWRITE
         path = self._strip_protocol(path)
         if self.auto_mkdir:
             self.makedirs(self._parent(path), exist_ok=True)
-        fd = os.open(path, flags, self.file_mode)
+        fd = open_file(path, flags, self.file_mode)
         try:
             view = memoryview(value).cast("B")
             while view:
@@ -94,10 +101,23 @@ class RunFileSystem(LocalFileSystem):
         super().mv(source, target, recursive=recursive, **kwargs)  # a folder; another device
 
 
-_OVERWRITE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)
-_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
-_WRITE_FLAGS = {"wb": _OVERWRITE, "xb": _CREATE,
-                "ab": os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_CLOEXEC", 0)}
+_SAFE = getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0)
+_READ = os.O_RDONLY | _SAFE
+_OVERWRITE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _SAFE
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _SAFE
+_WRITE_FLAGS = {"wb": _OVERWRITE, "xb": _CREATE, "ab": os.O_WRONLY | os.O_CREAT | os.O_APPEND | _SAFE}
+
+
+def open_file(path: str, flags: int, mode: int = 0o600) -> int:
+    """``os.open`` of a file of a Run folder, refusing a symbolic link in its last component
+    (``flags`` carry ``O_NOFOLLOW``) with an error that says so."""
+    try:
+        return os.open(path, flags, mode)
+    except OSError as exc:
+        if exc.errno != errno.ELOOP or not os.path.islink(path):
+            raise
+        raise OSError(errno.ELOOP, "it is a symbolic link, and a Run's files are never read or "
+                                   "written through one", path) from None
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
 

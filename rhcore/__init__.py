@@ -29,6 +29,7 @@ from rhcore.errors import (
     StorageError,
     StorageNotFoundError,
     UnknownSystemError,
+    UntrustedStoreError,
     WorkerDiedError,
 )
 from rhcore.folder import Folder
@@ -68,6 +69,7 @@ __all__ = [
     "StorageError",
     "StorageNotFoundError",
     "UnknownSystemError",
+    "UntrustedStoreError",
     "WorkerDiedError",
     "__version__",
     "blob",

@@ -14,7 +14,7 @@ from typing import Any
 
 import cloudpickle
 
-from rhcore import layout, records
+from rhcore import layout, records, values
 from rhcore.cluster import _wait
 from rhcore.errors import RunCancelledError, RunFailedError
 from rhcore.folder import Folder
@@ -22,7 +22,6 @@ from rhcore.follow import follow
 from rhcore.registry import get_registry
 from rhcore.run import Run, from_registry
 from rhcore.spec import RunRecord, RunStatus
-from rhcore.values import unpickle
 
 logger = logging.getLogger("rhcore")
 
@@ -62,10 +61,10 @@ def _hit(function: Any, folder: Folder, record: RunRecord, args: tuple, kwargs: 
             )
     if not wait:
         return Run._at(folder, record, function.system)
-    data = records.read_result(folder, record)
-    if data is None:  # a COMPLETED function Run always has one: say where it is missing
+    found, value = values.load(folder, record, "result")
+    if not found:  # a COMPLETED function Run always has one: say where it is missing
         return Run._at(folder, record, function.system).result()
-    return unpickle(data, records.where(folder, records.layout_of(record).result))
+    return value
 
 
 def _registry_hit(run_name: str, wait: bool) -> Run | None:

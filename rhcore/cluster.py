@@ -21,7 +21,7 @@ from typing import Any
 
 import attrs
 
-from rhcore import context, layout, records, resources
+from rhcore import context, layout, records, resources, trust
 from rhcore.errors import (
     CorruptConfigError,
     InvalidNameError,
@@ -114,8 +114,11 @@ class Cluster(Resource):
     def run_folder(self, run_name: str, path: str | None = None) -> Folder:
         """The folder of Run ``run_name`` on this cluster (``path`` overrides where)."""
         store = self.executor.store()
+        trust.vouch_store(store)  # the user's own cluster: its Runs are theirs
         if path is not None:
-            return Folder(os.fspath(path), store.system, store.data_config)
+            folder = Folder(os.fspath(path), store.system, store.data_config)
+            trust.vouch_run(folder)
+            return folder
         return store.child(layout.validate_name(run_name))
 
     # -- running -------------------------------------------------------------------------

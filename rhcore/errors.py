@@ -80,3 +80,9 @@ class RunCancelledError(RhcoreError, RuntimeError):
 
 class WorkerDiedError(RhcoreError, RuntimeError):
     """The process executing a Run died before reporting how it ended."""
+
+
+class UntrustedStoreError(RhcoreError, PermissionError):
+    """A value would be unpickled from a place the user has not trusted, or its signature
+    does not verify. Unpickling runs whatever code the pickle names, so the bytes of a
+    store are loaded only from where the user said whoever writes is trusted."""

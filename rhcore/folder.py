@@ -14,7 +14,7 @@ import os
 import posixpath
 import secrets as _random
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 import attrs
@@ -374,9 +374,11 @@ class Folder:
         dest: Folder,
         *,
         last: str | None = None,
+        exclude: Collection[str] = (),
         callback: Callable[[str, int, int], None] | None = None,
     ) -> list[str]:
-        """Copy every file under this folder into ``dest``; return their relative paths.
+        """Copy every file under this folder but those in ``exclude`` into ``dest``; return
+        their relative paths.
 
         ``last`` (a file name) is copied after all others and published atomically, so a
         reader of ``dest`` sees it only once everything it describes is there. rhcore's own
@@ -384,7 +386,7 @@ class Folder:
         ``callback(relpath, bytes_done, bytes_total)`` reports progress.
         """
         dest.check_writable()
-        names = self.files()
+        names = [name for name in self.files() if name not in exclude]
         ordered = [n for n in names if n != last] + ([last] if last in names else [])
         dest.mkdir()
         for rel in ordered:

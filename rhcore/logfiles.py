@@ -31,6 +31,10 @@ def sync_interval() -> float:
         return 1.0
 
 
+_NEW_LOG = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
+"""A log is written to its own new file, never through a link planted where it goes."""
+
+
 class LogFile:
     """A binary, append-only writer for one log file of a Run's folder.
 
@@ -45,7 +49,7 @@ class LogFile:
         if folder.is_local:
             self._spool_path = None
             mode = getattr(folder.fs, "file_mode", 0o666)  # as its system creates files (owner-only)
-            fd = os.open(folder.join(name), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+            fd = os.open(folder.join(name), _NEW_LOG, mode)
             self._file = os.fdopen(fd, "wb")
         else:
             fd, self._spool_path = tempfile.mkstemp(prefix="rhcore-log-", suffix="-" + name)

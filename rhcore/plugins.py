@@ -63,6 +63,9 @@ hookimpl = pluggy.HookimplMarker("rhcore")
 """Marks a function of a plugin as the implementation of an rhcore hook."""
 
 ENTRY_POINT_GROUP = "rhcore"
+TRUSTED_KEY = "trusted"
+"""The ``data_config`` key that trusts one place's pickles (:mod:`rhcore.trust`); rhcore's
+own setting, never passed to the storage library."""
 
 KNOWN_SYSTEMS: dict[str, tuple[str, str]] = {
     "s3": ("rh-s3", "s3"),
@@ -236,6 +239,8 @@ class Plugins:
     def filesystem(self, system: str, data_config: dict | None = None) -> fsspec.AbstractFileSystem:
         """The fsspec filesystem of ``system`` for ``data_config`` (one per process and config)."""
         spec = self.system(system)
+        if data_config and TRUSTED_KEY in data_config:  # rhcore's own setting, not the library's
+            data_config = {k: v for k, v in data_config.items() if k != TRUSTED_KEY}
         if not data_config:
             token = ""
         else:

@@ -20,7 +20,7 @@ from typing import Any
 import attrs
 import cloudpickle
 
-from rhcore import context, layout, liveness, records
+from rhcore import context, layout, liveness, records, trust, values
 from rhcore.errors import IllegalTransitionError, RhcoreError, RunNotFoundError
 from rhcore.folder import Folder
 from rhcore.follow import follow
@@ -30,7 +30,6 @@ from rhcore.progress import copy_progress
 from rhcore.registry import Resource, get_registry
 from rhcore.spec import RunRecord, RunStatus, RunType
 from rhcore.status import ending
-from rhcore.values import unpickle
 
 __all__ = ["Run", "run"]
 
@@ -322,21 +321,25 @@ class Run(Resource):
         stdout text otherwise (and for command or block Runs, which have no return value)."""
         self.refresh()
         if self.status is RunStatus.COMPLETED:
-            where = records.where(self.folder, records.layout_of(self._record).result)
-            data = records.read_result(self.folder, self._record)
-            if data is None:
-                if self.run_type is RunType.FUNCTION_RUN:
-                    raise FileNotFoundError(f"Run {self.name!r} is COMPLETED but has no result at {where}")
-                return self.stdout()
-            return unpickle(data, where)
+            found, value = values.load(self.folder, self._record, "result")
+            if found:
+                return value
+            if self.run_type is RunType.FUNCTION_RUN:
+                where = records.where(self.folder, records.layout_of(self._record).result)
+                raise FileNotFoundError(f"Run {self.name!r} is COMPLETED but has no result at {where}")
+            return self.stdout()
         if self.status is RunStatus.ERROR:
             return self.stderr()
         return self.stdout()
 
     def inputs(self) -> dict[str, Any]:
         """The function's inputs as ``{"args": [...], "kwargs": {...}}``."""
-        where = records.where(self.folder, records.layout_of(self._record).inputs)
-        stored = unpickle(records.read_inputs(self.folder, self._record), where)
+        found, stored = values.load(self.folder, self._record, "inputs")
+        if not found:
+            where = records.where(self.folder, records.layout_of(self._record).inputs)
+            raise FileNotFoundError(
+                f"Run {self.name!r} ({self.run_type.value}) recorded no inputs at {where}"
+            )
         if isinstance(stored, dict):
             return stored
         args, kwargs = stored
@@ -565,6 +568,7 @@ def from_registry(entry: dict[str, Any], data_config: dict | None) -> Run:
     stored.update(data_config or {})
     folder = Folder(entry["path"], entry.get("system") or "file", stored)
     where = f"registry entry {entry.get('name')!r}"
+    trust.vouch_run(folder)  # the registry is trusted: so are the Runs it names
     run = Run._at(folder, RunRecord.from_json(entry, where, name=posixpath.basename(folder.path)))
     try:
         run.refresh()

@@ -1,16 +1,64 @@
 """Turning a Run's stored bytes back into values: the one place rhcore unpickles what a
 store holds (a result, inputs, a cache hit), so that what cannot be read back is a
-:class:`~rhcore.errors.CorruptRunError` naming the file, not a bare unpickling error —
-and a *look* at a Run (``rh show``) that never runs code a pickle names."""
+:class:`~rhcore.errors.CorruptRunError` naming the file, not a bare unpickling error;
+that nothing is unpickled from a place the user has not trusted (:mod:`rhcore.trust`)
+unless its signature verifies (:mod:`rhcore.signing`); and a *look* at a Run
+(``rh show``) that never runs code a pickle names."""
 
 from __future__ import annotations
 
 import io
 import pickle
 import pickletools
+import posixpath
 from typing import Any
 
-from rhcore.errors import CorruptRunError
+from rhcore import records, settings, signing, trust
+from rhcore.errors import CorruptRunError, UntrustedStoreError
+from rhcore.folder import Folder
+from rhcore.spec import RunRecord
+
+
+def load(folder: Folder, record: RunRecord, role: str) -> tuple[bool, Any]:
+    """The Run's stored ``role`` (``"inputs"``, ``"result"``) as ``(True, value)``, or
+    ``(False, None)`` when it stored none. UntrustedStoreError, before anything is
+    unpickled, when the place is not trusted and the value carries no valid signature, or
+    when its signature shows it was changed."""
+    data, signature = records.read_value(folder, record, role)
+    if data is None:
+        return False, None
+    layout = records.layout_of(record)
+    where = records.where(folder, layout.inputs if role == "inputs" else layout.result)
+    _check_trusted(folder, record, role, data, signature, where)
+    return True, unpickle(data, where)
+
+
+def _check_trusted(folder: Folder, record: RunRecord, role: str, data: bytes, signature: bytes | None,
+                   where: str) -> None:
+    verdict = signing.check(record.name, role, data, signature)
+    if verdict.valid:
+        return
+    if verdict.tampered:
+        raise UntrustedStoreError(f"Refusing to unpickle {where}: {verdict.reason}")
+    if settings.signature_required():
+        raise UntrustedStoreError(
+            f"Refusing to unpickle {where}: only signed values are loaded (require_signature is on), "
+            f"and {verdict.reason}"
+        )
+    origin = record.untrusted_origin
+    here = trust.is_trusted(folder)
+    if here and (origin is None or trust.place_is_trusted(origin)):
+        return
+    place = origin if here else trust.url_of(folder)
+    suggestion = posixpath.dirname(place.rstrip("/")) or place
+    came = f"it was copied from {origin}, which" if here else "that place"
+    raise UntrustedStoreError(
+        f"Refusing to unpickle {where}: {came} is not trusted, and unpickling runs whatever code "
+        f"a pickle names. If you trust everyone who can write there, trust it: "
+        f"rh.configure(trusted=[{suggestion!r}]) (or RHCORE_TRUSTED, or \"trusted\": True in its "
+        f"data_config); or have its writers sign Runs with {signing.KEY_VARIABLE}. Looking at the Run "
+        f"(rh show) needs no trust."
+    )
 
 
 def unpickle(data: bytes, where: str) -> Any:

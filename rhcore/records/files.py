@@ -5,14 +5,25 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
-from rhcore import layout
+import attrs
+
+from rhcore import layout, trust
 from rhcore.errors import (
     RunExistsError,
 )
 from rhcore.folder import Folder
 from rhcore.logfiles import LogFile
 from rhcore.records.ownership import clear_visible, keep_config, move_visible
-from rhcore.records.store import layout_of, log_names, read, text_of, where
+from rhcore.records.store import (
+    layout_of,
+    log_names,
+    publish,
+    read,
+    read_signature,
+    text_of,
+    where,
+    write_value,
+)
 from rhcore.spec import RunRecord, RunStatus, RunType
 
 # -- the Run's files ----------------------------------------------------------------------------
@@ -31,8 +42,19 @@ def read_inputs(folder: Folder, record: RunRecord) -> bytes:
 
 def write_result(folder: Folder, record: RunRecord, data: bytes) -> None:
     """Store a function Run's pickled result (before its end is published: a COMPLETED
-    Run always has its result)."""
-    folder.write_bytes(layout_of(record).result, data)
+    Run always has its result), signed when this process has a signing key."""
+    write_value(folder, layout_of(record).result, record, "result", data)
+
+
+def read_value(folder: Folder, record: RunRecord, role: str) -> tuple[bytes | None, bytes | None]:
+    """A Run's pickled ``role`` (``inputs``, ``result``) and its signature; None for what
+    is not stored."""
+    name = layout_of(record).inputs if role == "inputs" else layout_of(record).result
+    try:
+        data = folder.read_bytes(name)
+    except FileNotFoundError:
+        return None, None
+    return data, read_signature(folder, name)
 
 
 def read_result(folder: Folder, record: RunRecord) -> bytes | None:
@@ -108,8 +130,15 @@ def copy(source: Folder, record: RunRecord, dest: Folder, *,
             move_visible(dest, slot)
     elif existing is not None:
         clear_visible(dest)
-    source.copy_to(dest, last=layout.CONFIG_FILE, callback=callback)
-    return read(dest) or record
+    if trust.is_trusted(source):
+        source.copy_to(dest, last=layout.CONFIG_FILE, callback=callback)
+        copied = read(dest) or record
+    else:  # the copy says where it came from, so its pickles stay as untrusted as they were
+        source.copy_to(dest, exclude={layout.CONFIG_FILE}, callback=callback)
+        copied = attrs.evolve(record, untrusted_origin=record.untrusted_origin or trust.url_of(source))
+        publish(dest, copied)  # last: a reader sees the copy only once all it describes is there
+    trust.vouch_run(dest)
+    return copied
 
 
 def is_function_result_missing(folder: Folder, record: RunRecord) -> bool:

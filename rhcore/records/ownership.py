@@ -14,7 +14,7 @@ from typing import Any
 
 import attrs
 
-from rhcore import layout, liveness
+from rhcore import layout, liveness, signing, trust
 from rhcore.errors import (
     CorruptConfigError,
     IllegalTransitionError,
@@ -35,6 +35,7 @@ from rhcore.records.store import (
     stored_form,
     text_of,
     where,
+    write_value,
 )
 from rhcore.records.vitals import verdict, worker_of
 from rhcore.spec import RunRecord, RunStatus
@@ -154,7 +155,8 @@ def start(folder: Folder, record: RunRecord, attempt: int, *, inputs: bytes | No
     if slot is not None:
         move_visible(folder, slot)
     if inputs is not None:
-        folder.write_bytes(layout_of(running).inputs, inputs)
+        write_value(folder, layout_of(running).inputs, running, "inputs", inputs)
+    trust.vouch_run(folder)
     return running
 
 
@@ -172,9 +174,9 @@ def begin(folder: Folder, record: RunRecord, *, ask: Ask | None = None) -> RunRe
 
 def keep_config(folder: Folder) -> str | None:
     """Claim the next free ``.attempts/<k>`` for what the folder holds now, with a copy of
-    its config; None if the folder holds nothing to keep."""
+    its config (as it ended); None if the folder holds nothing to keep."""
     try:
-        config = folder.read_bytes(layout.CONFIG_FILE)
+        config = _as_ended(folder, folder.read_bytes(layout.CONFIG_FILE))
     except FileNotFoundError:
         if not folder.ls():
             return None
@@ -183,6 +185,21 @@ def keep_config(folder: Folder) -> str | None:
     while not folder.create(f"{layout.ATTEMPTS_DIR}/{number}/{layout.CONFIG_FILE}", config):
         number += 1  # a copy brought another Run's attempt of that number
     return f"{layout.ATTEMPTS_DIR}/{number}"
+
+
+def _as_ended(folder: Folder, config: bytes) -> bytes:
+    """``config``, or the end recorded for its attempt if it still shows it RUNNING (its
+    publisher died between deciding the end and publishing it): a kept attempt has no
+    book beside it, so what is kept must already say how it ended."""
+    try:
+        shown = json.loads(config)
+    except ValueError:
+        return config
+    if not isinstance(shown, dict) or shown.get("status") != RunStatus.RUNNING.value:
+        return config
+    attempt = _attempt_number(config)  # a file name is built from it: a number, nothing else
+    ended = end_record(folder, attempt) if attempt is not None else None
+    return stored_form(ended) if ended is not None else config
 
 
 def _attempt_number(config: bytes) -> int | None:
@@ -274,7 +291,9 @@ def _keep_late(folder: Folder, late: RunRecord, winner: RunRecord) -> None:
     does not pass for the Run's result unless the Run COMPLETED."""
     book(folder).write_bytes(layout.attempt_file(layout.LATE_PREFIX, late.attempt), stored_form(late))
     if winner.status is not RunStatus.COMPLETED:
-        folder.move(layout_of(late).result, layout.LATE_RESULT_FILE)
+        result = layout_of(late).result
+        if folder.move(result, layout.LATE_RESULT_FILE):
+            folder.move(result + signing.SUFFIX, layout.LATE_RESULT_FILE + signing.SUFFIX)
 
 
 def update(folder: Folder, record: RunRecord, **changes: Any) -> RunRecord:

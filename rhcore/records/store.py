@@ -7,7 +7,7 @@ import posixpath
 from collections.abc import Callable
 from typing import Any
 
-from rhcore import layout
+from rhcore import layout, signing
 from rhcore.errors import (
     CorruptConfigError,
     RunNotFoundError,
@@ -17,6 +17,23 @@ from rhcore.plugins import get_plugins
 from rhcore.spec import RunLayout, RunRecord, RunStatus
 
 Ask = Callable[[dict], "bool | None"]
+
+
+def write_value(folder: Folder, name: str, record: RunRecord, role: str, data: bytes) -> None:
+    """Store a pickle of the Run (its ``role``: ``inputs``, ``result``) as file ``name``,
+    and its signature beside it when this process has a signing key."""
+    folder.write_bytes(name, data)
+    signature = signing.sign(record.name, role, data)
+    if signature is not None:
+        folder.write_bytes(name + signing.SUFFIX, signature)
+
+
+def read_signature(folder: Folder, name: str) -> bytes | None:
+    """The signature stored beside file ``name``, or None."""
+    try:
+        return folder.read_bytes(name + signing.SUFFIX)
+    except FileNotFoundError:
+        return None
 
 # -- reading ------------------------------------------------------------------------------
 

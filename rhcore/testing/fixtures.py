@@ -12,9 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from rhcore import plugins, settings
+from rhcore import plugins, settings, trust
 
-RHCORE_ENVIRONMENT = ("RHCORE_REGISTRY", "RHCORE_DISABLE_PLUGIN_AUTOLOAD", "RHCORE_PLUGINS")
+RHCORE_ENVIRONMENT = (
+    "RHCORE_REGISTRY", "RHCORE_DISABLE_PLUGIN_AUTOLOAD", "RHCORE_PLUGINS",
+    "RHCORE_TRUSTED", "RHCORE_REQUIRE_SIGNATURE", "RHCORE_SIGNING_KEY",
+)
 
 
 @pytest.fixture(autouse=True)
@@ -31,6 +34,8 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
         monkeypatch.delenv(var, raising=False)
     settings.reset()
     plugins.reset()
+    trust.forget()
     yield work
     settings.reset()
     plugins.reset()
+    trust.forget()

@@ -16,7 +16,7 @@ def test_use_example(github, isolated):
     github.publish(rh.cluster("local").get_run("train").path, org="acme", repo="models", ref="main",
                    at="runs/train")
     (block,) = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
-    code, replaced = re.subn(r'"sha": "main"\}', '"sha": "main", "api_url": API}', block)
+    code, replaced = re.subn(r'"sha": "main",', '"sha": "main", "api_url": API,', block)
     assert replaced == 1
     scope = {"API": github.api_url}
     exec(code, scope)

@@ -23,6 +23,13 @@ def repo() -> str:
     return f"models-{uuid.uuid4().hex[:8]}"
 
 
+@pytest.fixture(autouse=True)
+def trusting_github(isolated) -> None:
+    """These tests read what they published themselves: the repositories are trusted
+    (the contract kit checks that an untrusted one's pickles are refused)."""
+    rh.configure(trusted=["github"])
+
+
 def made_here(tmp_path, name: str, text: str, result: object) -> rh.Run:
     """A COMPLETED Run in a local folder, as a user would commit it."""
     with rh.run(name=name, path=str(tmp_path / name), fn_name=name,
