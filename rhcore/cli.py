@@ -103,6 +103,7 @@ def runs_command(cluster: str) -> None:
     """List the Runs recorded on CLUSTER (default: local)."""
     rows = []
     for run in _cluster(cluster).runs():
+        _looked_at(run)
         rows.append((run.name, run.run_type.value, run.status.value, _when(run.start_time),
                      _duration(run.start_time, run.end_time)))
     _table(("NAME", "TYPE", "STATUS", "STARTED", "DURATION"), rows)
@@ -142,6 +143,17 @@ def lineage_command(name: str, fmt: str) -> None:
     click.echo({"text": found.to_text, "mermaid": found.to_mermaid, "dot": found.to_dot}[fmt]().rstrip("\n"))
 
 
+def _looked_at(run: Run) -> Run:
+    """``run`` as a look at it shows it: one whose record says RUNNING is refreshed, so a Run
+    whose worker died shows ERROR, never RUNNING (README, Dead workers)."""
+    if run.status.value == "RUNNING":
+        try:
+            run.refresh()
+        except RunNotFoundError:  # deleted since it was found: shown as it was read
+            pass
+    return run
+
+
 def _find_run(run: str, cluster_name: str | None):
     if cluster_name is not None:
         return _cluster_run(cluster_name, run)[1]
@@ -152,9 +164,9 @@ def _find_run(run: str, cluster_name: str | None):
     if entry is not None and entry.get("resource_type") == Run.RESOURCE_TYPE:
         return from_registry(entry, None)
     if os.path.isdir(run) or "/" in run or os.sep in run:
-        return Run.from_path(run)
+        return _looked_at(Run.from_path(run))
     here = Run.from_path(os.path.join(layout.local_runs_dir(), run)) if _is_run_here(run) else None
-    found = here or _cluster("local").get_run(run)
+    found = _looked_at(here) if here is not None else _cluster("local").get_run(run)
     if found is None:
         raise RunNotFoundError(
             f"No Run named {run!r}: not in the registry, not a folder, "
