@@ -6,6 +6,13 @@ is not enough — pids are reused — and a reboot kills every process while lea
 that say RUNNING; the boot id tells a reboot apart. On another host nothing can be
 checked from here: the answer is None and the caller asks that host (its cluster) or
 falls back to the Run's heartbeat.
+
+On Linux the facts come from /proc: the kernel's boot id, and start times in clock ticks
+since boot (``"start"``). Where there is no /proc (macOS), or with ``RHCORE_NO_PROC=1`` in
+the environment when this module is imported (how the tests take that path on Linux),
+they come from psutil: start times in seconds since the epoch (``"created"``) and a boot
+id made of the boot time. A record says by its keys which kind of start time it holds,
+and is judged by that kind wherever it is read.
 """
 
 from __future__ import annotations
@@ -17,7 +24,41 @@ import socket
 import time
 from typing import Any
 
+import psutil
+
 Identity = dict[str, Any]
+
+BOOT_TIME_PREFIX = "boot-time:"
+"""How a boot id made of the boot time (where the kernel has no boot id) begins."""
+CREATED_SLACK = 1.0
+"""How far apart (seconds) two readings of one process's start time may be. Where it is
+kept in seconds since the epoch (psutil), some systems derive it from a boot time counted
+in whole seconds, which a clock adjustment can move by one."""
+REBOOT_SLACK = 60.0
+"""How far apart (seconds) two boot times must be to say the machine rebooted: a boot
+time read from the clock moves with the clock."""
+
+
+def _switched_off(variable: str) -> bool:
+    return os.environ.get(variable, "") not in ("", "0")
+
+
+_use_proc = os.path.isdir("/proc/self") and not _switched_off("RHCORE_NO_PROC")
+
+
+def use_proc(on: bool) -> None:
+    """Read processes from /proc (where there is one) or, with False, through psutil as
+    where there is none — for tests, in this process; ``RHCORE_NO_PROC=1`` in the
+    environment does the same for a process started with it."""
+    global _use_proc
+    _use_proc = on and os.path.isdir("/proc/self")
+    boot_id.cache_clear()
+    _own_identity.cache_clear()
+
+
+def proc_in_use() -> bool:
+    """Whether processes are read from /proc here."""
+    return _use_proc
 
 
 @functools.cache
@@ -28,13 +69,38 @@ def this_host() -> str:
 
 @functools.cache
 def boot_id() -> str:
-    """An id that changes on every boot (Linux), or "" where there is none. Read once: a
-    process does not outlive the boot it started in."""
+    """An id that changes on every boot: the kernel's (Linux), else the boot time (see
+    :data:`BOOT_TIME_PREFIX`), or "" where there is neither. Read once: a process does not
+    outlive the boot it started in."""
+    if _use_proc:
+        try:
+            with open("/proc/sys/kernel/random/boot_id") as f:
+                return f.read().strip()
+        except OSError:
+            pass
     try:
-        with open("/proc/sys/kernel/random/boot_id") as f:
-            return f.read().strip()
-    except OSError:
+        return f"{BOOT_TIME_PREFIX}{int(psutil.boot_time())}"
+    except Exception:  # psutil knows no boot time here
         return ""
+
+
+def _rebooted(recorded: str | None, *, certain: bool = True) -> bool:
+    """Whether the boot id ``recorded`` is from an earlier boot than this one. A kernel's
+    boot id tells for certain; a boot time read from the clock only when it moved by more
+    than :data:`REBOOT_SLACK`, and never ``certain`` (the start time decides then)."""
+    current = boot_id()
+    if not recorded or not current:
+        return False
+    by_time = recorded.startswith(BOOT_TIME_PREFIX), current.startswith(BOOT_TIME_PREFIX)
+    if by_time == (False, False):
+        return recorded != current
+    if by_time == (True, True) and not certain:
+        try:
+            then = float(recorded[len(BOOT_TIME_PREFIX) :])
+            return abs(then - float(current[len(BOOT_TIME_PREFIX) :])) > REBOOT_SLACK
+        except ValueError:
+            return False
+    return False  # ids of two kinds: nothing can be told from them
 
 
 def _start_ticks(pid: int) -> int | None:
@@ -62,11 +128,31 @@ def _start_ticks_unknown(pid: int) -> int | None:
     return -1
 
 
+def _created(pid: int) -> float | None:
+    """The process's start time in seconds since the epoch (psutil), to the hundredth;
+    None if it is gone (or a zombie: exited, not yet reaped), -1 if it cannot be read."""
+    try:
+        process = psutil.Process(pid)
+        if process.status() in (psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD):
+            return None
+        return round(process.create_time(), 2)
+    except psutil.NoSuchProcess:  # a ZombieProcess too
+        return None
+    except psutil.Error:  # not ours to read: it is there
+        return -1.0
+
+
 def identify(pid: int | None = None) -> Identity:
     """The identity of process ``pid`` (default: this one) on this machine."""
     if pid is None:
         return dict(_own_identity(os.getpid()))
-    return {"host": this_host(), "boot_id": boot_id(), "pid": pid, "start": _start_ticks(pid)}
+    identity: Identity = {"host": this_host(), "boot_id": boot_id(), "pid": pid}
+    if _use_proc:
+        identity["start"] = _start_ticks(pid)
+    else:
+        created = _created(pid)
+        identity["created"] = None if created == -1 else created
+    return identity
 
 
 @functools.lru_cache(maxsize=4)
@@ -79,10 +165,16 @@ def alive(identity: Identity | None) -> bool | None:
     (another host, or no identity)."""
     if not identity or identity.get("host") != this_host():
         return None
-    recorded_boot = identity.get("boot_id")
-    if recorded_boot and boot_id() and recorded_boot != boot_id():
+    if _rebooted(identity.get("boot_id")):
         return False
-    start = _start_ticks(int(identity["pid"]))
+    pid = int(identity["pid"])
+    if "created" in identity or not _use_proc:  # seconds since the epoch, from psutil
+        created = _created(pid)
+        if created is None:
+            return False
+        recorded = identity.get("created")
+        return recorded is None or created == -1 or abs(created - recorded) <= CREATED_SLACK
+    start = _start_ticks(pid)
     if start is None:
         return False
     recorded = identity.get("start")
@@ -91,8 +183,7 @@ def alive(identity: Identity | None) -> bool | None:
 
 def death_reason(identity: Identity) -> str:
     """Why ``identity`` is not running, in words for an error message."""
-    recorded_boot = identity.get("boot_id")
-    if recorded_boot and boot_id() and recorded_boot != boot_id():
+    if _rebooted(identity.get("boot_id"), certain=False):
         return f"the machine {identity.get('host')} rebooted while the Run was going"
     return f"its worker process {identity.get('pid')} on {identity.get('host')} is gone"
 
@@ -109,18 +200,23 @@ def kill_group(identity: Identity, sig: int = signal.SIGTERM) -> bool:
     return True
 
 
-def ticks_now() -> int:
-    """Now, in the clock ticks since boot that process start times are counted in."""
+def ticks_now() -> float:
+    """Now, in the unit :func:`descendants` counts start times in: clock ticks since boot
+    (/proc), else seconds since the epoch."""
+    if not _use_proc:
+        return time.time()
     try:
         return int(time.clock_gettime(time.CLOCK_BOOTTIME) * os.sysconf("SC_CLK_TCK"))
-    except (AttributeError, OSError):  # no boot-time clock: not Linux
+    except (AttributeError, OSError):  # no boot-time clock
         return 0
 
 
-def descendants(pid: int, *, started_since: int = 0) -> list[int]:
+def descendants(pid: int, *, started_since: float = 0) -> list[int]:
     """The pids of every process below ``pid`` (children, their children, …) on this
-    machine — only those started at or after ``started_since`` ticks (see
-    :func:`ticks_now`) — read from /proc; [] where there is no /proc."""
+    machine — only those started at or after ``started_since`` (see :func:`ticks_now`) —
+    read from /proc, else through psutil."""
+    if not _use_proc:
+        return _descendants_by_psutil(pid, started_since)
     children: dict[int, list[int]] = {}
     try:
         entries = os.listdir("/proc")
@@ -141,6 +237,21 @@ def descendants(pid: int, *, started_since: int = 0) -> list[int]:
         below = [child for parent in frontier for child in children.get(parent, [])]
         found.extend(child for child, start in below if start >= started_since)
         frontier = [child for child, _ in below]
+    return found
+
+
+def _descendants_by_psutil(pid: int, started_since: float) -> list[int]:
+    try:
+        below = psutil.Process(pid).children(recursive=True)
+    except psutil.Error:
+        return []
+    found = []
+    for child in below:
+        try:
+            if child.create_time() >= started_since - CREATED_SLACK:
+                found.append(child.pid)
+        except psutil.Error:  # gone meanwhile
+            continue
     return found
 
 

@@ -1,5 +1,9 @@
 """The ``local`` cluster kind: work on this machine, in job processes forked by a warm
-worker server that this process starts (a built-in plugin, registered like any other)."""
+worker server that this process starts (a built-in plugin, registered like any other).
+Where there is no fork the server starts each job process anew (see
+:mod:`rhcore.execution.server`); the server inherits this process's environment, and with
+it the switches that take those paths on Linux (``RHCORE_NO_FORK``, ``RHCORE_NO_PIDFD``,
+``RHCORE_NO_PROC``)."""
 
 from __future__ import annotations
 
@@ -19,7 +23,8 @@ from rhcore.spec import ExecutorSpec
 
 
 class LocalExecutor(ServerExecutor):
-    """Runs work on this machine, in job processes forked by a warm local worker server.
+    """Runs work on this machine, in job processes of a warm local worker server (forked
+    from it, where the platform can).
 
     The server is a child of this process in its own session: Ctrl-C here does not reach
     it, and when this process exits the server finishes the Runs it holds, then exits.

@@ -10,6 +10,12 @@ the Run's lifecycle, through :mod:`rhcore.records`: it writes the logs (and rela
 to a caller who streams), names the job's process once it has run a moment, records the
 end once the logs are complete, reaps job processes, notices those that die, and beats
 for Runs others watch from afar. The server is single-threaded, so forking it is safe.
+
+Where there is no ``os.fork`` (or with ``RHCORE_NO_FORK=1`` in the server's environment)
+a job process is a new interpreter instead (``python -m rhcore.worker job``) that reads its
+job from its stdin; where there is no ``os.pidfd_open`` (macOS; or ``RHCORE_NO_PIDFD=1``)
+the server learns that a job process exited from SIGCHLD, through a wakeup pipe in its
+selector, and collects it with ``waitpid``. The tests take both paths on Linux.
 """
 
 from __future__ import annotations
@@ -22,7 +28,9 @@ import io
 import os
 import selectors
 import signal
+import subprocess
 import sys
+import tempfile
 import time
 import traceback
 from collections.abc import Iterable
@@ -32,7 +40,7 @@ import attrs
 
 from rhcore import liveness, records, settings
 from rhcore.execution.job import execute, finish, job_folder, settle, text_stream
-from rhcore.execution.protocol import PROTOCOL_VERSION, FrameBuffer, encode
+from rhcore.execution.protocol import PROTOCOL_VERSION, FrameBuffer, encode, read_message
 from rhcore.execution.remote import pack_exception
 from rhcore.folder import Folder
 from rhcore.logfiles import LogFile, close_all, sync_interval
@@ -44,6 +52,18 @@ IDENTITY_DELAY = 0.05
 short job ends first, which saves every short Run a file. Until then the Run names the
 server, which answers for it."""
 CANCEL_GRACE_SECONDS = 5.0
+JOB_COMMAND = ("-m", "rhcore.worker", "job")
+"""How a job process starts where the server cannot fork (``--status-fd N`` follows)."""
+
+
+def _switched_off(variable: str) -> bool:
+    return os.environ.get(variable, "") not in ("", "0")
+
+
+FORK = hasattr(os, "fork") and not _switched_off("RHCORE_NO_FORK")
+"""Whether job processes are forked from the server (else started as new interpreters)."""
+PIDFD = hasattr(os, "pidfd_open") and not _switched_off("RHCORE_NO_PIDFD")
+"""Whether job processes are watched through pidfds (else through SIGCHLD and waitpid)."""
 
 
 # -- the job process ---------------------------------------------------------------------
@@ -55,36 +75,70 @@ def _job_process(job: Job, out_w: int, err_w: int, status_w: int) -> None:
     try:
         os.setpgid(0, 0)  # its own process group (the server sets it too: no race with a cancel)
         _die_with_parent()
+        signal.set_wakeup_fd(-1)  # the server's, if it watches SIGCHLD: not the job's business
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         devnull = os.open(os.devnull, os.O_RDONLY)
         os.dup2(devnull, 0)
         os.dup2(out_w, 1)
         os.dup2(err_w, 2)
         os.closerange(3, status_w)
         os.closerange(status_w + 1, 1 << 16)
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        sys.stdin = io.TextIOWrapper(io.FileIO(0, "r", closefd=False))
-        sys.stdout = text_stream(1)
-        sys.stderr = text_stream(2)
-        if job.cwd:
-            try:
-                os.chdir(job.cwd)
-            except OSError:
-                pass
-        os.environ.update(job.env)
-        if job.registry is not None:
-            settings.configure(registry=job.registry[0], data_config=job.registry[1])
-        outcome = execute(job, report_imports=True, folder=job_folder(job))
-        code = 0 if outcome.ok else 1
-        _write_all(status_w, encode(outcome))
+        code = _run_job(job, status_w)
     except BaseException:
         code = 70
-        try:
-            os.write(2, traceback.format_exc().encode())
-        except OSError:
-            pass
+        _report_failure()
     finally:
         os._exit(code)
+
+
+def spawned_job_process(status_fd: int) -> None:
+    """Body of a job process started as a new interpreter (``python -m rhcore.worker job``),
+    where the server does not fork: its job comes framed on stdin, its output goes to
+    file descriptors 1 and 2 and its outcome to ``status_fd``. It leads its own session,
+    so its process group is its own. Never returns."""
+    code = 0
+    try:
+        _die_with_parent()
+        with open(0, "rb", closefd=False) as stdin:
+            message = read_message(stdin)
+        if message is None:
+            raise RuntimeError("no job on stdin")
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        code = _run_job(message["job"], status_fd)
+    except BaseException:
+        code = 70
+        _report_failure()
+    finally:
+        os._exit(code)
+
+
+def _run_job(job: Job, status_w: int) -> int:
+    """Run ``job`` in its job process, whose descriptors 0-2 are set; report its outcome on
+    ``status_w``. The process's exit code."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    sys.stdin = io.TextIOWrapper(io.FileIO(0, "r", closefd=False))
+    sys.stdout = text_stream(1)
+    sys.stderr = text_stream(2)
+    if job.cwd:
+        try:
+            os.chdir(job.cwd)
+        except OSError:
+            pass
+    os.environ.update(job.env)
+    if job.registry is not None:
+        settings.configure(registry=job.registry[0], data_config=job.registry[1])
+    outcome = execute(job, report_imports=True, folder=job_folder(job))
+    _write_all(status_w, encode(outcome))
+    return 0 if outcome.ok else 1
+
+
+def _report_failure() -> None:
+    try:
+        os.write(2, traceback.format_exc().encode())
+    except OSError:
+        pass
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -116,6 +170,8 @@ class _Job:
         self.folder = job_folder(job) if job.record is not None else None
         self.record = job.record
         self.pid: int | None = None
+        self.process: subprocess.Popen | None = None
+        """Its job process, where it was not forked (then it is reaped through this)."""
         self.identity: dict | None = None
         self.pidfd: int | None = None
         self.fds: dict[int, str] = {}
@@ -153,6 +209,9 @@ class Server:
         self.foreign_cancels: list[_ForeignCancel] = []
         self.unrecorded: list[tuple[_Job, Outcome | None, str]] = []
         """Ends that could not be written (a full disk), tried again every tick."""
+        self.unwatched: dict[int, _Job] = {}
+        """Job processes not yet reaped that no pidfd watches, by pid: polled on SIGCHLD."""
+        self.sigchld_r: int | None = None
         self.next_heartbeat = time.monotonic() + records.HEARTBEAT_SECONDS
 
     # -- sending --
@@ -180,11 +239,14 @@ class Server:
                 if kind == "client":
                     self._read_client()
                 elif kind == "pidfd":
-                    exited.append(job)  # after this round's output, which came first
+                    exited.append((job, None))  # after this round's output, which came first
+                elif kind == "sigchld":
+                    _drain(key.fd)
                 elif key.fd in job.fds:
                     self._read_pipe(job, key.fd, kind)
-            for job in exited:
-                self._reap(job)
+            exited.extend(self._exited_unwatched())
+            for job, code in exited:
+                self._reap(job, code)
             self._identify()
             self._tick()
 
@@ -233,24 +295,45 @@ class Server:
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
         status_r, status_w = os.pipe()
-        pid = os.fork()
-        if pid == 0:
-            _job_process(job.job, out_w, err_w, status_w)
+        if not PIDFD:  # before the job process exists: its SIGCHLD is not missed
+            self._watch_sigchld()
+        try:
+            if FORK:
+                pid = os.fork()
+                if pid == 0:
+                    _job_process(job.job, out_w, err_w, status_w)
+            else:
+                job.process = _spawn(job.job, out_w, err_w, status_w)
+                pid = job.process.pid
+        except Exception as exc:  # no process could be made (out of memory, of processes)
+            for fd in (out_r, out_w, err_r, err_w, status_r, status_w):
+                os.close(fd)
+            reason = f"its job process could not be started: {type(exc).__name__}: {exc}"
+            self._complete(job, Outcome(ok=False, exc=pack_exception(exc), error=reason, traceback=""),
+                           death="")
+            return
         try:
             os.setpgid(pid, pid)
-        except OSError:  # the child did it first, or is already gone
+        except OSError:  # the child did it first, leads its own session, or is already gone
             pass
         for fd in (out_w, err_w, status_w):
             os.close(fd)
         job.pid = pid
         job.identity = liveness.identify(pid)
-        job.pidfd = os.pidfd_open(pid)
         self.running[job.id] = job
         for fd, kind in ((out_r, "out"), (err_r, "err"), (status_r, "status")):
             os.set_blocking(fd, False)
             job.fds[fd] = kind
             self.sel.register(fd, selectors.EVENT_READ, (kind, job))
-        self.sel.register(job.pidfd, selectors.EVENT_READ, ("pidfd", job))
+        try:
+            job.pidfd = os.pidfd_open(pid) if PIDFD else None
+        except OSError:  # a kernel without pidfds
+            job.pidfd = None
+        if job.pidfd is not None:
+            self.sel.register(job.pidfd, selectors.EVENT_READ, ("pidfd", job))
+        else:
+            self._watch_sigchld()
+            self.unwatched[pid] = job
         if job.folder is not None:
             job.identify_at = time.monotonic() + IDENTITY_DELAY
             job.record = attrs.evolve(job.record, worker={"server": self.identity, "job": job.identity})
@@ -325,17 +408,44 @@ class Server:
         self._complete(job, outcome, death=death)
         self._pump()
 
-    def _reap(self, job: _Job) -> None:
-        """The job process exited: collect it; if it never reported, its Run ends here."""
+    def _watch_sigchld(self) -> None:
+        """Wake the selector when a child exits (where no pidfd says so): SIGCHLD writes to a
+        pipe it watches."""
+        if self.sigchld_r is not None:
+            return
+        read_fd, write_fd = os.pipe()
+        os.set_blocking(read_fd, False)
+        os.set_blocking(write_fd, False)
+        signal.signal(signal.SIGCHLD, _ignore_signal)
+        signal.set_wakeup_fd(write_fd, warn_on_full_buffer=False)
+        self.sigchld_r = read_fd
+        self.sel.register(read_fd, selectors.EVENT_READ, ("sigchld", None))
+
+    def _exited_unwatched(self) -> list[tuple[_Job, int]]:
+        """The job processes no pidfd watches that have exited, collected, with their exit
+        codes (checked every round: a SIGCHLD wakes the loop, and signals merge)."""
+        exited = []
+        for pid, job in list(self.unwatched.items()):
+            code = _exit_code(job, block=False)
+            if code is not None:
+                del self.unwatched[pid]
+                exited.append((job, code))
+        return exited
+
+    def _reap(self, job: _Job, code: int | None = None) -> None:
+        """The job process exited (with exit code ``code``, if collected already): collect
+        it; if it never reported, its Run ends here."""
         for fd, kind in list(job.fds.items()):
             self._read_pipe(job, fd, kind)
-        _, status = os.waitpid(job.pid, 0)
-        self.sel.unregister(job.pidfd)
-        os.close(job.pidfd)
-        job.pidfd = None
+        if code is None:
+            code = _exit_code(job, block=True)
+        if job.pidfd is not None:
+            self.sel.unregister(job.pidfd)
+            os.close(job.pidfd)
+            job.pidfd = None
         if not job.finished:
-            self._settle(job, job.outcome, death="" if job.outcome else _describe_exit(job.pid, status))
-        if job.outcome is not None:
+            self._settle(job, job.outcome, death="" if job.outcome else _describe_exit(job.pid, code))
+        if job.outcome is not None and FORK:
             _preload(job.outcome.imported)
 
     def _complete(self, job: _Job, outcome: Outcome | None, *, death: str) -> None:
@@ -463,6 +573,39 @@ class Server:
                 self.unrecorded.append((job, outcome, death))
 
 
+def _spawn(job: Job, out_w: int, err_w: int, status_w: int) -> subprocess.Popen:
+    """Start a job process as a new interpreter (where the server does not fork), its job
+    on its stdin: a file, so a large job never blocks the server on a pipe."""
+    with tempfile.TemporaryFile() as job_file:
+        _write_all(job_file.fileno(), encode({"op": "job", "job": job}))
+        job_file.seek(0)
+        return subprocess.Popen(
+            [sys.executable, *JOB_COMMAND, "--status-fd", str(status_w)],
+            stdin=job_file, stdout=out_w, stderr=err_w, pass_fds=(status_w,), start_new_session=True,
+        )
+
+
+def _exit_code(job: _Job, *, block: bool) -> int | None:
+    """Collect the job's exited process: its exit code (minus the signal that killed it),
+    or None if it is still running (when not ``block``)."""
+    if job.process is not None:
+        return job.process.wait() if block else job.process.poll()
+    pid, status = os.waitpid(job.pid, 0 if block else os.WNOHANG)
+    return os.waitstatus_to_exitcode(status) if pid else None
+
+
+def _drain(fd: int) -> None:
+    try:
+        while os.read(fd, 4096):
+            pass
+    except BlockingIOError:
+        pass
+
+
+def _ignore_signal(signum: int, frame: Any) -> None:
+    """A handler that does nothing: the signal's use is to wake the selector."""
+
+
 def _same(a: Folder | None, b: Folder) -> bool:
     return a is not None and a.system == b.system and a.path == b.path
 
@@ -478,15 +621,17 @@ def _preload(modules: Iterable[str]) -> None:
                 pass
 
 
-def _describe_exit(pid: int, status: int) -> str:
-    if os.WIFSIGNALED(status):
-        sig = os.WTERMSIG(status)
+def _describe_exit(pid: int, code: int) -> str:
+    """Words for a job process's exit code as :func:`os.waitstatus_to_exitcode` gives it
+    (minus the signal that killed it)."""
+    if code < 0:
+        sig = -code
         try:
             name = signal.Signals(sig).name
         except ValueError:
             name = str(sig)
         return f"the job process {pid} was killed by signal {sig} ({name})"
-    return f"the job process {pid} exited with code {os.WEXITSTATUS(status)} without reporting"
+    return f"the job process {pid} exited with code {code} without reporting"
 
 
 def serve(max_parallel: int) -> None:
@@ -506,9 +651,13 @@ def main(argv: list[str] | None = None) -> None:
     sub = parser.add_subparsers(dest="command", required=True)
     serve_parser = sub.add_parser("serve", help="serve jobs on stdin/stdout")
     serve_parser.add_argument("--max-parallel", type=int, default=os.cpu_count() or 1)
+    job_parser = sub.add_parser("job", help="run one job from stdin (a job process the server started)")
+    job_parser.add_argument("--status-fd", type=int, required=True)
     args = parser.parse_args(argv)
     if args.command == "serve":
         serve(args.max_parallel)
+    elif args.command == "job":
+        spawned_job_process(args.status_fd)
 
 
 if __name__ == "__main__":
