@@ -14,7 +14,7 @@ from typing import Any
 
 import attrs
 
-from rhcore import layout, liveness
+from rhcore import layout, liveness, signing, trust
 from rhcore.errors import (
     CorruptConfigError,
     IllegalTransitionError,
@@ -35,6 +35,7 @@ from rhcore.records.store import (
     stored_form,
     text_of,
     where,
+    write_value,
 )
 from rhcore.records.vitals import verdict, worker_of
 from rhcore.spec import RunRecord, RunStatus
@@ -154,7 +155,8 @@ def start(folder: Folder, record: RunRecord, attempt: int, *, inputs: bytes | No
     if slot is not None:
         move_visible(folder, slot)
     if inputs is not None:
-        folder.write_bytes(layout_of(running).inputs, inputs)
+        write_value(folder, layout_of(running).inputs, running, "inputs", inputs)
+    trust.vouch_run(folder)
     return running
 
 
@@ -289,7 +291,9 @@ def _keep_late(folder: Folder, late: RunRecord, winner: RunRecord) -> None:
     does not pass for the Run's result unless the Run COMPLETED."""
     book(folder).write_bytes(layout.attempt_file(layout.LATE_PREFIX, late.attempt), stored_form(late))
     if winner.status is not RunStatus.COMPLETED:
-        folder.move(layout_of(late).result, layout.LATE_RESULT_FILE)
+        result = layout_of(late).result
+        if folder.move(result, layout.LATE_RESULT_FILE):
+            folder.move(result + signing.SUFFIX, layout.LATE_RESULT_FILE + signing.SUFFIX)
 
 
 def update(folder: Folder, record: RunRecord, **changes: Any) -> RunRecord:
