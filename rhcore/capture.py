@@ -15,6 +15,7 @@ otherwise, which keeps the cost of capture a fraction of the cost of printing.
 from __future__ import annotations
 
 import codecs
+import functools
 import io
 import logging
 import sys
@@ -33,7 +34,7 @@ def _nothing() -> None:
     return None
 
 
-def _ignore(error: OSError) -> None:
+def _ignore(writer: Any, error: OSError) -> None:
     return None
 
 
@@ -73,10 +74,10 @@ class _Tee(io.RawIOBase):
 
         self.write = write
 
-    def set_sinks(self, sinks: Iterable[tuple[BinaryIO, Callable[[OSError], None]]]) -> None:
-        """Send bytes to these writers too (from now on); each with what to call if
-        writing to it fails (it is then dropped)."""
-        self._sinks[:] = [(writer.write, failed) for writer, failed in sinks]
+    def set_sinks(self, sinks: Iterable[tuple[BinaryIO, Callable[[BinaryIO, OSError], None]]]) -> None:
+        """Send bytes to these writers too (from now on); each with what to call, given the
+        writer and the error, if writing to it fails (it is then dropped)."""
+        self._sinks[:] = [(writer.write, functools.partial(failed, writer)) for writer, failed in sinks]
 
     def writable(self) -> bool:
         return True
@@ -127,9 +128,9 @@ class _Capture:
         self._replacements: dict[str, _Replacement] = {}
 
     def attach(self, out: BinaryIO | None, err: BinaryIO | None,
-               on_error: Callable[[OSError], None] = _ignore) -> object:
+               on_error: Callable[[BinaryIO, OSError], None] = _ignore) -> object:
         """Start sending stdout to ``out`` and stderr to ``err``; return a token for detach.
-        ``on_error`` hears why a writer failed (it is then no longer written to)."""
+        ``on_error`` hears which writer failed and why (it is then no longer written to)."""
         token = (out, err, on_error)
         with self._lock:
             if not self._active:
@@ -196,7 +197,7 @@ _capture = _Capture()
 
 
 def attach(out: BinaryIO | None, err: BinaryIO | None,
-           on_error: Callable[[OSError], None] = _ignore) -> object:
+           on_error: Callable[[BinaryIO, OSError], None] = _ignore) -> object:
     """Send this process's stdout/stderr also to ``out``/``err`` until :func:`detach`; a
     writer that fails is dropped and ``on_error`` told why (what is printed still shows)."""
     return _capture.attach(out, err, on_error)

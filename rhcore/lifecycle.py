@@ -60,6 +60,8 @@ class LogCapture:
                 logs[1].write(text.encode("utf-8", "backslashreplace"))
         except OSError as exc:
             failure = exc
+        except ValueError:  # the log gave up while the block ran: its failure is recorded
+            pass
         closing = close_all(logs)  # the Run ends all the same, saying what was lost
         failure = failure or closing
         if failure is not None and "failure" not in run.plugin_state:
@@ -68,9 +70,13 @@ class LogCapture:
         return (yield)
 
 
-def _lost_output(run: Any, error: OSError) -> None:
-    """A log of a running block cannot be written (a full disk): the block goes on, its
-    output still shown; the Run will end in ERROR saying so, and this is said once now."""
+def _lost_output(run: Any, log: Any, error: OSError) -> None:
+    """A log of a running block cannot be written (a full disk): it gives back room for the
+    Run's record now; the block goes on, its output still shown; the Run will end in ERROR
+    saying so, and this is said once now."""
+    give_up = getattr(log, "give_up", None)
+    if give_up is not None:
+        give_up(f"{type(error).__name__}: {error}")
     if "failure" not in run.plugin_state:
         run.plugin_state["failure"] = f"Its output could not be saved: {type(error).__name__}: {error}"
         warnings.warn(f"Run {run.name!r} can no longer save its output ({error}): it goes on, shown "

@@ -1,11 +1,11 @@
 """Log files of a Run: where captured stdout/stderr bytes go (part of the records layer:
 open them through :func:`rhcore.records.open_logs`).
 
-On a local system a log is written in place; on any other system (object stores, SFTP)
-bytes go to a local spool file. A background thread syncs every open log each
-``RHCORE_LOG_SYNC_SECONDS`` (default 1): it flushes local logs and uploads grown spools
-whole, so a Run's logs are readable on its system while it is still going; closing a log
-syncs it once more.
+On a local system a log is written in place and unbuffered: each write is in the file
+at once, so a process killed mid-Run loses nothing it wrote. On any other system (object
+stores, SFTP) bytes go to a local spool file. A background thread syncs every open log
+each ``RHCORE_LOG_SYNC_SECONDS`` (default 1): it uploads grown spools whole, so a Run's
+logs are readable on its system while it is still going; closing a log syncs it once more.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ class LogFile:
             self._spool_path = None
             mode = getattr(folder.fs, "file_mode", 0o666)  # as its system creates files (owner-only)
             fd = os.open(folder.join(name), _NEW_LOG, mode)
-            self._file = os.fdopen(fd, "wb")
+            self._file = os.fdopen(fd, "wb", buffering=0)  # in the file as written: a kill -9 loses none
         else:
             fd, self._spool_path = tempfile.mkstemp(prefix="rhcore-log-", suffix="-" + name)
             self._file = os.fdopen(fd, "wb")
