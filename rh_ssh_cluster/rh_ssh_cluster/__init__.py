@@ -10,7 +10,10 @@ the ``rhcore`` entry-point group:
     the ``sshfs`` package's ``SSHFileSystem`` (asyncssh), see :mod:`rh_ssh_cluster.ssh`.
 
 Both take the same ``data_config`` (:mod:`rh_ssh_cluster.config`), verify host keys
-against known_hosts by default, replace files atomically and create them exclusively.
+against known_hosts by default, replace files atomically and create them exclusively,
+and create files and folders owner-only (0600, 0700) unless ``file_mode``/``dir_mode``
+say otherwise. Its password, passphrase and private key settings are the systems'
+declared secret fields.
 The SSH connection layer (:mod:`rh_ssh_cluster.connection`) is shared by the systems and
 the executor: one connection per host, user and credentials.
 """
@@ -24,7 +27,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from rh_ssh_cluster.config import SSHSettings
+from rh_ssh_cluster.config import Modes, SSHSettings
 from rhcore import hookimpl
 from rhcore.spec import LOCAL_RUN_DIR, Capabilities, ExecutorSpec, RunType, SystemSpec
 
@@ -32,8 +35,10 @@ __version__ = "0.1.0"
 
 SYSTEMS = ("sftp", "ssh")
 CAPABILITIES = Capabilities(atomic_rename=True, exclusive_create=True, posix_paths=True)
+SECRET_FIELDS = ("password", "passphrase", "ssh_private_key", "key_filename", "client_keys")
+"""The ``data_config`` keys that hold secrets (a key file's path says where the key is)."""
 
-_ssh_filesystems: dict[tuple[SSHSettings, int], Any] = {}
+_ssh_filesystems: dict[tuple[SSHSettings, Modes, int], Any] = {}
 _ssh_lock = threading.Lock()
 
 # paramiko, sshfs and asyncssh are imported by the factories below, on first use: every
@@ -47,10 +52,15 @@ def _sftp_filesystem(data_config: dict) -> Any:
 
 
 def _ssh_filesystem(data_config: dict) -> Any:
-    """One filesystem, hence one asyncssh connection, per host, user and credentials."""
+    """One filesystem, hence one asyncssh connection, per host, user, credentials and
+    modes of what it creates."""
     from rh_ssh_cluster.ssh import RunSSHFileSystem
 
-    key = (SSHSettings.from_data_config(data_config, system="ssh"), os.getpid())
+    key = (
+        SSHSettings.from_data_config(data_config, system="ssh"),
+        Modes.from_data_config(data_config, system="ssh"),
+        os.getpid(),
+    )
     with _ssh_lock:
         fs = _ssh_filesystems.get(key)
         if fs is None:
@@ -80,6 +90,7 @@ def rhcore_register_systems(register: Callable[[SystemSpec], None]) -> None:
             capabilities=CAPABILITIES,
             description="a host over SFTP (paramiko), host keys checked against known_hosts",
             factory=_sftp_filesystem,
+            secret_fields=SECRET_FIELDS,
         )
     )
     register(
@@ -89,6 +100,7 @@ def rhcore_register_systems(register: Callable[[SystemSpec], None]) -> None:
             capabilities=CAPABILITIES,
             description="a host over SSH (sshfs, asyncssh), host keys checked against known_hosts",
             factory=_ssh_filesystem,
+            secret_fields=SECRET_FIELDS,
         )
     )
 

@@ -27,6 +27,10 @@ an SSH cluster):
 ``timeout``
     seconds to wait for the TCP connection, the SSH handshake, the login, and any single
     reply of the server (10).
+``file_mode``, ``dir_mode``
+    the permissions of the files and folders the systems create (0o600 and 0o700: their
+    owner's alone, as on the local disk); e.g. 0o640 and 0o750 share them with a group.
+    The server's umask still applies. They say nothing about the connection.
 
 Key paths, passwords and passphrases are secrets for :mod:`rhcore.secrets`: they are
 never written to a Run's config and are scrubbed from error messages.
@@ -43,6 +47,10 @@ import attrs
 
 DEFAULT_PORT = 22
 DEFAULT_TIMEOUT = 10.0
+DEFAULT_FILE_MODE = 0o600
+DEFAULT_DIR_MODE = 0o700
+MODE_KEYS = ("file_mode", "dir_mode")
+"""``data_config`` keys of :class:`Modes`, not of the connection."""
 
 _ALIASES: dict[str, tuple[str, ...]] = {
     "username": ("username", "ssh_user"),
@@ -50,6 +58,7 @@ _ALIASES: dict[str, tuple[str, ...]] = {
 }
 _KEYS = frozenset(
     {"host", "port", "passphrase", "password", "known_hosts", "accept_new_hosts", "timeout"}
+    | set(MODE_KEYS)
     | {alias for names in _ALIASES.values() for alias in names}
 )
 
@@ -64,6 +73,32 @@ def _paths(value: Any) -> tuple[str, ...]:
     ):
         raise ValueError("ssh_private_key must be a key file path or a list of paths")
     return tuple(os.path.abspath(os.path.expanduser(os.fspath(v))) for v in value)
+
+
+def _mode(value: Any, key: str, system: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 0o7777:
+        raise ValueError(
+            f"data_config for system {system!r}: {key!r} must be permission bits such as 0o640"
+        )
+    return value
+
+
+@attrs.frozen
+class Modes:
+    """The permissions of what a system creates on the host: owner-only unless
+    ``data_config`` says ``file_mode``/``dir_mode`` (the names of the local system's)."""
+
+    file: int = DEFAULT_FILE_MODE
+    dir: int = DEFAULT_DIR_MODE
+
+    @classmethod
+    def from_data_config(cls, data_config: Mapping[str, Any], system: str = "ssh") -> Modes:
+        config = data_config or {}
+        file_mode, dir_mode = (config.get(key) for key in MODE_KEYS)
+        return cls(
+            file=DEFAULT_FILE_MODE if file_mode is None else _mode(file_mode, "file_mode", system),
+            dir=DEFAULT_DIR_MODE if dir_mode is None else _mode(dir_mode, "dir_mode", system),
+        )
 
 
 @attrs.frozen

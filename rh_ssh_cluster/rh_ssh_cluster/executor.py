@@ -20,7 +20,7 @@ from typing import Any
 
 import paramiko
 
-from rh_ssh_cluster.config import SSHSettings
+from rh_ssh_cluster.config import MODE_KEYS, SSHSettings
 from rh_ssh_cluster.connection import connect_error, connection
 from rhcore import Folder, RhcoreError
 from rhcore.execution import WORKER_COMMAND, FolderRef, ServerExecutor, WorkerConnection, caller_registry
@@ -143,9 +143,11 @@ class SSHExecutor(ServerExecutor):
         return Folder(logs_dir, "sftp", self.data_config)
 
     def worker_folder(self, folder: Folder) -> FolderRef:
-        """The host's own view of a folder: its files, for a folder reached over SFTP."""
+        """The host's own view of a folder: its files, for a folder reached over SFTP (made
+        with the same ``file_mode``/``dir_mode``)."""
         if folder.system in ("sftp", "ssh") and folder.data_config.get("host") == self.ssh.host:
-            return FolderRef("file", folder.path)
+            modes = {key: folder.data_config[key] for key in MODE_KEYS if key in folder.data_config}
+            return FolderRef("file", folder.path, modes)
         return super().worker_folder(folder)
 
     def job_context(self) -> dict[str, Any]:

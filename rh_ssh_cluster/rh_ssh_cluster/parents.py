@@ -12,9 +12,14 @@ class MakesParents:
 
     def _open(self, path: str, mode: str = "rb", block_size: Any = None, **kwargs: Any) -> Any:
         try:
-            return super()._open(path, mode, block_size, **kwargs)
+            return self._open_here(path, mode, block_size, **kwargs)
         except FileNotFoundError:
             if not any(flag in mode for flag in "wax"):
                 raise
             self.makedirs(self._parent(path), exist_ok=True)
-            return super()._open(path, mode, block_size, **kwargs)
+            return self._open_here(path, mode, block_size, **kwargs)
+
+    def _open_here(self, path: str, mode: str, block_size: Any, **kwargs: Any) -> Any:
+        """Open ``path`` in a folder that exists: the filesystem's own ``_open``, unless a
+        subclass opens some files its own way."""
+        return super()._open(path, mode, block_size, **kwargs)

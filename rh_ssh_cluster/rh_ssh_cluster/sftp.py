@@ -9,25 +9,43 @@ Changes to the stock filesystem, each for a guarantee rhcore relies on:
 - ``pipe_file(..., mode="create")`` is a real exclusive create (``O_EXCL``), and ``mv``
   replaces an existing target atomically (``posix-rename@openssh.com``);
 - ``~`` and ``~/...`` mean the login user's home, as relative paths do;
-- ``cat_file`` reads byte ranges counted from the end too (the stock one fails on them).
+- ``cat_file`` reads byte ranges counted from the end too (the stock one fails on them);
+- what it creates is its owner's alone (files 0600, folders 0700, as on the local disk)
+  unless ``data_config`` says ``file_mode``/``dir_mode``: a file gets its mode as it is
+  created, in the open request itself (paramiko's ``open`` sends none, so the server
+  would make it 0666 less its umask, and a chmod afterwards leaves a moment in which
+  another user can open it).
 """
 
 from __future__ import annotations
 
 import errno
 import functools
+import os
 import posixpath
 import stat
 from collections.abc import Callable
 from typing import Any
 
 import paramiko
+from fsspec.callbacks import DEFAULT_CALLBACK, Callback
 from fsspec.implementations.sftp import SFTPFileSystem
 from fsspec.spec import AbstractFileSystem
 from fsspec.utils import infer_storage_options
+from paramiko.sftp import (
+    CMD_HANDLE,
+    CMD_OPEN,
+    SFTP_FLAG_APPEND,
+    SFTP_FLAG_CREATE,
+    SFTP_FLAG_EXCL,
+    SFTP_FLAG_READ,
+    SFTP_FLAG_TRUNC,
+    SFTP_FLAG_WRITE,
+    SFTPError,
+)
 
 from rh_ssh_cluster import ranges
-from rh_ssh_cluster.config import SSHSettings
+from rh_ssh_cluster.config import Modes, SSHSettings
 from rh_ssh_cluster.connection import SSHConnection, connection
 from rh_ssh_cluster.parents import MakesParents
 from rh_ssh_cluster.paths import home_relative
@@ -35,12 +53,40 @@ from rh_ssh_cluster.paths import home_relative
 COPY_CHUNK = 1024 * 1024
 
 
+def open_owned(
+    sftp: paramiko.SFTPClient, path: str, mode: str, permissions: int, bufsize: int = -1
+) -> paramiko.SFTPFile:
+    """``sftp.open(path, mode, bufsize)``, except that a file it creates has ``permissions``
+    from the start: they go with the open request, and the server creates the file with
+    them (less its umask), as ``open(2)`` does. A file that exists keeps its own."""
+    if not any(flag in mode for flag in "wax"):
+        return sftp.open(path, mode, bufsize)
+    flags = SFTP_FLAG_WRITE | SFTP_FLAG_CREATE
+    for flag, bit in (("r", SFTP_FLAG_READ), ("+", SFTP_FLAG_READ), ("w", SFTP_FLAG_TRUNC),
+                      ("a", SFTP_FLAG_APPEND), ("x", SFTP_FLAG_EXCL)):
+        if flag in mode:
+            flags |= bit
+    attributes = paramiko.SFTPAttributes()
+    attributes.st_mode = permissions
+    kind, message = sftp._request(CMD_OPEN, sftp._adjust_cwd(path), flags, attributes)
+    if kind != CMD_HANDLE:
+        raise SFTPError("Expected handle")
+    # "x" is no mode of paramiko's file object: it is opened for writing, as "w" is
+    return paramiko.SFTPFile(sftp, message.get_binary(), mode.replace("x", "w"), bufsize)
+
+
 class _TakingTurns:
     """The SFTP session of a connection, seen as an ``SFTPClient`` whose every call takes
-    the session for itself; files it opens do the same for each of their calls."""
+    the session for itself; files it opens do the same for each of their calls, and files
+    it creates get ``file_mode``."""
 
-    def __init__(self, conn: SSHConnection):
-        self._conn = conn
+    def __init__(self, conn: SSHConnection, file_mode: int):
+        self._conn, self._file_mode = conn, file_mode
+
+    def open(self, filename: str, mode: str = "r", bufsize: int = -1) -> _TurnTakingFile:
+        with self._conn.sftp() as sftp:
+            f = open_owned(sftp, filename, mode, self._file_mode, bufsize)
+        return _TurnTakingFile(f, self._conn)
 
     def __getattr__(self, name: str) -> Callable[..., Any]:
         def call(*args: Any, **kwargs: Any) -> Any:
@@ -83,7 +129,8 @@ class RunSFTPFileSystem(MakesParents, SFTPFileSystem):
 
     Takes the ``data_config`` keys of :mod:`rh_ssh_cluster.config` as keyword arguments.
     A write makes its missing parent folders, as sshfs's filesystem does (and fsspec's own
-    tests expect), only when they are missing: no round trip otherwise.
+    tests expect), only when they are missing: no round trip otherwise. Files and folders
+    it creates get ``modes`` (owner-only by default).
     """
 
     protocol = ("sftp",)
@@ -92,6 +139,7 @@ class RunSFTPFileSystem(MakesParents, SFTPFileSystem):
     def __init__(self, **data_config: Any):
         AbstractFileSystem.__init__(self)
         self.settings = SSHSettings.from_data_config(data_config, system="sftp")
+        self.modes = Modes.from_data_config(data_config, system="sftp")
         self.host = self.settings.host
         self.temppath = "/tmp"
         self.connection = connection(self.settings)
@@ -104,7 +152,7 @@ class RunSFTPFileSystem(MakesParents, SFTPFileSystem):
     @property
     def ftp(self) -> _TakingTurns:  # type: ignore[override]
         """The shared SFTP session; each call takes it for itself (thread-safe)."""
-        return _TakingTurns(self.connection)
+        return _TakingTurns(self.connection, self.modes.file)
 
     @classmethod
     def _strip_protocol(cls, path: Any) -> str:
@@ -129,10 +177,12 @@ class RunSFTPFileSystem(MakesParents, SFTPFileSystem):
         except FileNotFoundError:
             return None
 
-    def makedirs(self, path: str, exist_ok: bool = False, mode: int = 0o777) -> None:
-        """Create folder ``path`` and its missing parents: one round trip when it exists,
-        and no error when another client creates one of them at the same time."""
+    def makedirs(self, path: str, exist_ok: bool = False, mode: int | None = None) -> None:
+        """Create folder ``path`` and its missing parents (``mode``: ``dir_mode`` unless
+        given): one round trip when it exists, and no error when another client creates
+        one of them at the same time."""
         path = self._strip_protocol(path)
+        mode = self.modes.dir if mode is None else mode
         if self._kind(path) == "directory":
             if not exist_ok:
                 raise FileExistsError(errno.EEXIST, f"File exists: {path}")
@@ -146,6 +196,17 @@ class RunSFTPFileSystem(MakesParents, SFTPFileSystem):
                 except OSError:
                     if not _is_dir(sftp, current):
                         raise
+
+    def mkdir(self, path: str, create_parents: bool = True, mode: int | None = None, **kwargs: Any) -> None:
+        """Create folder ``path`` (``mode``: ``dir_mode`` unless given); FileExistsError if
+        something is there."""
+        path = self._strip_protocol(path)
+        if self._kind(path) is not None:
+            raise FileExistsError(errno.EEXIST, f"File exists: {path}")
+        if create_parents:
+            self.makedirs(path, exist_ok=True, mode=mode)
+        else:
+            self.ftp.mkdir(path, self.modes.dir if mode is None else mode)
 
     def ls(self, path: str, detail: bool = False, **kwargs: Any) -> list:
         path = self._strip_protocol(path)
@@ -171,11 +232,7 @@ class RunSFTPFileSystem(MakesParents, SFTPFileSystem):
         flags = "wxb" if mode == "create" else "wb"  # paramiko needs "w" for write access; "x" adds O_EXCL
         with self.connection.sftp() as sftp:
             try:
-                try:
-                    f = sftp.open(path, flags)
-                except FileNotFoundError:  # its folder is missing: made (only then), as sshfs does
-                    self.makedirs(self._parent(path), exist_ok=True)
-                    f = sftp.open(path, flags)
+                f = self._create(sftp, path, flags)
             except OSError as exc:
                 # SFTP v3 has no "file exists" status: OpenSSH answers a plain failure.
                 if mode == "create" and exc.errno is None and _exists(sftp, path):
@@ -184,11 +241,37 @@ class RunSFTPFileSystem(MakesParents, SFTPFileSystem):
             with f:
                 f.write(value)
 
+    def put_file(
+        self, lpath: str, rpath: str, callback: Callback = DEFAULT_CALLBACK, **kwargs: Any
+    ) -> None:
+        """Upload the local file ``lpath`` to ``rpath`` (a new file gets ``file_mode``; its
+        folder is made if missing), its writes pipelined as paramiko's ``put`` does."""
+        if os.path.isdir(lpath):
+            self.makedirs(rpath, exist_ok=True)
+            return
+        rpath = self._strip_protocol(rpath)
+        with open(lpath, "rb") as src, self.connection.sftp() as sftp:
+            callback.set_size(os.fstat(src.fileno()).st_size)
+            with self._create(sftp, rpath, "wb") as dst:
+                dst.set_pipelined(True)
+                while chunk := src.read(COPY_CHUNK):
+                    dst.write(chunk)
+                    callback.relative_update(len(chunk))
+
+    def _create(self, sftp: paramiko.SFTPClient, path: str, mode: str) -> paramiko.SFTPFile:
+        """Open ``path`` for writing with ``mode`` (``"wb"``, ``"wxb"``), creating it with
+        ``file_mode``; its folder is made if it is missing (only then, as sshfs does)."""
+        try:
+            return open_owned(sftp, path, mode, self.modes.file)
+        except FileNotFoundError:
+            self.makedirs(self._parent(path), exist_ok=True)
+            return open_owned(sftp, path, mode, self.modes.file)
+
     def cp_file(self, path1: str, path2: str, **kwargs: Any) -> None:
         """Copy a file on the server (streamed through this client: SFTP v3 has no copy)."""
         source, target = self._strip_protocol(path1), self._strip_protocol(path2)
         with self.connection.sftp() as sftp, sftp.open(source, "rb") as src:
-            with sftp.open(target, "wb") as dst:
+            with open_owned(sftp, target, "wb", self.modes.file) as dst:
                 while chunk := src.read(COPY_CHUNK):
                     dst.write(chunk)
 

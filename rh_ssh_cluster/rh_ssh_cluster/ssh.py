@@ -12,7 +12,11 @@ Changes to the stock ``sshfs.SSHFileSystem``, each for a guarantee rhcore relies
   copy-and-delete the stock one falls back to;
 - ``~`` and ``~/...`` mean the login user's home, as relative paths do;
 - ``cat_file(path, start, end)`` reads that byte range (the stock one ignores both and
-  returns the whole file, so a followed log would repeat itself).
+  returns the whole file, so a followed log would repeat itself);
+- what it creates is its owner's alone (files 0600, folders 0700, as on the local disk)
+  unless ``data_config`` says ``file_mode``/``dir_mode``: a file gets its mode in the
+  request that creates it, never by a chmod afterwards (a copy on the host, made by
+  ``cp``, keeps its source's).
 
 asyncssh runs on fsspec's event loop thread, so the filesystem may be used from many
 threads; its SFTP channels are pooled by sshfs.
@@ -23,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import os
 import weakref
 from collections.abc import AsyncIterator
 from typing import Any
@@ -30,12 +35,14 @@ from typing import Any
 import asyncssh
 from asyncssh.sftp import SFTPClient, SFTPFailure, SFTPNoSuchFile
 from fsspec.asyn import AsyncFileSystem, FSTimeoutError, sync, sync_wrapper
+from fsspec.callbacks import DEFAULT_CALLBACK, Callback
 from sshfs import SSHFileSystem
+from sshfs.file import SSHFile
 from sshfs.pools import SFTPSoftChannelPool
 from sshfs.utils import wrap_exceptions
 
 from rh_ssh_cluster import ranges
-from rh_ssh_cluster.config import SSHSettings
+from rh_ssh_cluster.config import Modes, SSHSettings
 from rh_ssh_cluster.connection import (
     HostKeyError,
     KnownHosts,
@@ -53,6 +60,8 @@ from rhcore.spec import scrub
 MAX_SFTP_CHANNELS = 8
 """SFTP channels per connection (OpenSSH allows 10 sessions; sshfs keeps 2 for commands)."""
 SHELL_CHANNELS = 2
+UPLOAD_CHUNK = 4 * 1024 * 1024
+"""Bytes of a local file read at a time by ``put_file`` (asyncssh pipelines each write)."""
 
 
 class _HostKeyChecker(asyncssh.SSHClient):
@@ -156,11 +165,30 @@ class _LazyPool:
             yield channel
 
 
+class _CreatingSSHFile(SSHFile):
+    """sshfs's file opened for writing: a file it creates gets the filesystem's
+    ``file_mode`` from the start."""
+
+    @wrap_exceptions
+    async def _open_file(self) -> Any:
+        async with self.fs._pool.get() as channel:
+            if self.blocksize is None:
+                self.blocksize = self._determine_block_size(channel) * self.max_requests
+            return await channel.open(
+                self.path,
+                self.mode,
+                attrs=self.fs.new_file,
+                block_size=self.blocksize // self.max_requests,
+                max_requests=self.max_requests,
+            )
+
+
 class RunSSHFileSystem(MakesParents, SSHFileSystem):
     """sshfs's filesystem over a host-verified connection opened on first use.
 
     Takes the ``data_config`` keys of :mod:`rh_ssh_cluster.config` as keyword arguments.
-    Writes need the parent folder to exist, as with the ``sftp`` system.
+    A write makes its missing parent folders, as with the ``sftp`` system. Files and
+    folders it creates get ``modes`` (owner-only by default).
     """
 
     protocol = ("ssh",)
@@ -169,6 +197,9 @@ class RunSSHFileSystem(MakesParents, SSHFileSystem):
     def __init__(self, **data_config: Any):
         AsyncFileSystem.__init__(self)
         self.settings = SSHSettings.from_data_config(data_config, system="ssh")
+        self.modes = Modes.from_data_config(data_config, system="ssh")
+        self.new_file = asyncssh.SFTPAttrs(permissions=self.modes.file)
+        """What a file this filesystem creates is created with."""
         self._live = _Live()
         self._pool = _LazyPool(self)
         self._client = None
@@ -218,14 +249,32 @@ class RunSSHFileSystem(MakesParents, SSHFileSystem):
         except FileNotFoundError:
             return False
 
-    async def _makedirs(self, path: str, *, exist_ok: bool = False, **kwargs: Any) -> None:
-        """Create folder ``path`` and its missing parents; one round trip when it exists
-        (asyncssh tries every component, which is safe against concurrent creators)."""
+    async def _makedirs(
+        self, path: str, *, exist_ok: bool = False, permissions: int | None = None, **kwargs: Any
+    ) -> None:
+        """Create folder ``path`` and its missing parents (``permissions``: ``dir_mode``
+        unless given); one round trip when it exists (asyncssh tries every component,
+        which is safe against concurrent creators)."""
         if exist_ok and await self._isdir(path):
             return
-        await super()._makedirs(path, exist_ok=exist_ok, **kwargs)
+        permissions = self.modes.dir if permissions is None else permissions
+        await super()._makedirs(path, exist_ok=exist_ok, permissions=permissions, **kwargs)
 
     makedirs = sync_wrapper(_makedirs)
+
+    async def _mkdir(
+        self, path: str, *, create_parents: bool = True, permissions: int | None = None, **kwargs: Any
+    ) -> None:
+        """Create folder ``path`` (``permissions``: ``dir_mode`` unless given)."""
+        permissions = self.modes.dir if permissions is None else permissions
+        await super()._mkdir(path, create_parents=create_parents, permissions=permissions, **kwargs)
+
+    mkdir = sync_wrapper(_mkdir)
+
+    def _open_here(self, path: str, mode: str, block_size: Any, **kwargs: Any) -> Any:
+        if any(flag in mode for flag in "wax"):
+            return _CreatingSSHFile(self, path, mode, block_size, **kwargs)
+        return super()._open_here(path, mode, block_size, **kwargs)
 
     @wrap_exceptions
     async def _pipe_file(
@@ -236,10 +285,7 @@ class RunSSHFileSystem(MakesParents, SSHFileSystem):
         create = mode == "create"
         async with self._pool.get() as channel:
             try:
-                f = await channel.open(path, "xb" if create else "wb")
-            except SFTPNoSuchFile:  # its folder is missing: made, as sshfs does (only then)
-                await self._makedirs(self._parent(path), exist_ok=True)
-                f = await channel.open(path, "xb" if create else "wb")
+                f = await self._create(channel, path, "xb" if create else "wb")
             except SFTPFailure:
                 # SFTP v3 has no "file exists" status: OpenSSH answers a plain failure.
                 if create and await channel.exists(path):
@@ -247,6 +293,32 @@ class RunSSHFileSystem(MakesParents, SSHFileSystem):
                 raise
             async with f:
                 await f.write(value)
+
+    async def _create(self, channel: SFTPClient, path: str, mode: str) -> Any:
+        """Open ``path`` for writing with ``mode`` (``"wb"``, ``"xb"``), creating it with
+        ``file_mode``; its folder is made if it is missing (only then, as sshfs does)."""
+        try:
+            return await channel.open(path, mode, attrs=self.new_file)
+        except SFTPNoSuchFile:
+            await self._makedirs(self._parent(path), exist_ok=True)
+            return await channel.open(path, mode, attrs=self.new_file)
+
+    @wrap_exceptions
+    async def _put_file(
+        self, lpath: str, rpath: str, callback: Callback = DEFAULT_CALLBACK, **kwargs: Any
+    ) -> None:
+        """Upload the local file ``lpath`` to ``rpath`` (a new file gets ``file_mode``; its
+        folder is made if missing). asyncssh's ``put`` would create it with none."""
+        if os.path.isdir(lpath):
+            await self._makedirs(rpath, exist_ok=True)
+            return
+        with open(lpath, "rb") as src:
+            callback.set_size(os.fstat(src.fileno()).st_size)
+            async with self._pool.get() as channel:
+                async with await self._create(channel, rpath, "wb") as dst:
+                    while chunk := src.read(UPLOAD_CHUNK):
+                        await dst.write(chunk)
+                        callback.relative_update(len(chunk))
 
     @wrap_exceptions
     async def _cat_file(
