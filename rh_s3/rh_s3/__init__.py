@@ -33,6 +33,11 @@ CAPABILITIES = Capabilities(atomic_write=True, exclusive_create=True)
 which S3 (since 2024) and compatible stores that implement conditional writes refuse with
 412 when the object exists (s3fs raises FileExistsError)."""
 
+SECRET_FIELDS = ("key", "secret", "token", "aws_access_key_id", "aws_secret_access_key",
+                 "aws_session_token", "SSECustomerKey")
+"""The ``data_config`` keys that hold credentials: s3fs's own, and botocore's in
+``client_kwargs`` or ``s3_additional_kwargs`` (a customer-provided encryption key)."""
+
 
 def s3_filesystem(data_config: dict[str, Any]) -> Any:
     """The s3fs filesystem for ``data_config`` (see :mod:`rh_s3.filesystem`)."""
@@ -50,5 +55,6 @@ def rhcore_register_systems(register: Callable[[SystemSpec], None]) -> None:
             capabilities=CAPABILITIES,
             description="Amazon S3 and S3-compatible object stores (s3fs)",
             factory=s3_filesystem,
+            secret_fields=SECRET_FIELDS,
         )
     )

@@ -31,6 +31,10 @@ CAPABILITIES = Capabilities(atomic_write=True, exclusive_create=True)
 uploads with ``If-None-Match: *``, which Azure refuses with 409 when the blob exists
 (adlfs raises FileExistsError)."""
 
+SECRET_FIELDS = ("account_key", "sas_token", "connection_string", "credential", "client_secret")
+"""The ``data_config`` keys that hold credentials (a connection string holds the account key
+or a SAS, each a secret on its own too)."""
+
 
 def azure_filesystem(data_config: dict[str, Any]) -> Any:
     """The adlfs filesystem for ``data_config`` (see :mod:`rh_azure.filesystem`)."""
@@ -48,5 +52,6 @@ def rhcore_register_systems(register: Callable[[SystemSpec], None]) -> None:
             capabilities=CAPABILITIES,
             description="Azure Blob Storage (adlfs)",
             factory=azure_filesystem,
+            secret_fields=SECRET_FIELDS,
         )
     )

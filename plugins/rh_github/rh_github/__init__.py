@@ -28,6 +28,9 @@ __version__ = "0.1.0"
 CAPABILITIES = Capabilities(read_only=True, exclusive_create=False)
 """Read-only: Runs are published with git, not written through the API."""
 
+SECRET_FIELDS = ("token",)
+"""The ``data_config`` key that holds a credential (a personal access token)."""
+
 
 def github_filesystem(data_config: dict[str, Any]) -> Any:
     """The filesystem for ``data_config`` (see :mod:`rh_github.filesystem`)."""
@@ -45,5 +48,6 @@ def rhcore_register_systems(register: Callable[[SystemSpec], None]) -> None:
             capabilities=CAPABILITIES,
             description="Runs published in a GitHub repository (read-only)",
             factory=github_filesystem,
+            secret_fields=SECRET_FIELDS,
         )
     )

@@ -32,6 +32,10 @@ CAPABILITIES = Capabilities(atomic_write=True, exclusive_create=True)
 ``ifGenerationMatch=0``, which GCS refuses with 412 when the object exists (gcsfs raises
 FileExistsError)."""
 
+SECRET_FIELDS = ("token",)
+"""The ``data_config`` key that holds credentials (a service account's file or contents,
+an OAuth token)."""
+
 
 def gs_filesystem(data_config: dict[str, Any]) -> Any:
     """The gcsfs filesystem for ``data_config`` (see :mod:`rh_gs.filesystem`)."""
@@ -49,5 +53,6 @@ def rhcore_register_systems(register: Callable[[SystemSpec], None]) -> None:
             capabilities=CAPABILITIES,
             description="Google Cloud Storage (gcsfs)",
             factory=gs_filesystem,
+            secret_fields=SECRET_FIELDS,
         )
     )
