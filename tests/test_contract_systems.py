@@ -10,8 +10,13 @@ from rhcore.folder import Folder
 from rhcore.plugins import Capabilities
 from rhcore.testing import FilesystemContract, SystemPluginContract
 
+SENTINELS = {"token": "file-token-3f9a2c", "nested": {"password": "file-password-77b1"}}
+"""The local filesystem ignores what it does not know: secrets to look for."""
+
 
 class TestFileSystemContract(FilesystemContract):
+    secret_sentinels = SENTINELS
+
     @pytest.fixture
     def place(self, tmp_path):
         return Folder(str(tmp_path / "contract"), "file")

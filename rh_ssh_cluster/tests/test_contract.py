@@ -7,14 +7,21 @@ import pytest
 from rhcore.folder import Folder
 from rhcore.testing import FilesystemContract
 
+SENTINELS = {"password": "sftp-password-5c2e91", "passphrase": "key-passphrase-0d7f33"}
+"""The server takes the key: a password and passphrase ride along, secrets to look for."""
+
 
 class TestSFTPContract(FilesystemContract):
+    secret_sentinels = SENTINELS
+
     @pytest.fixture
     def place(self, sshd, remote_dir):
         return Folder(remote_dir, "sftp", sshd.data_config)
 
 
 class TestSSHContract(FilesystemContract):
+    secret_sentinels = SENTINELS
+
     @pytest.fixture
     def place(self, sshd, remote_dir):
         return Folder(remote_dir, "ssh", sshd.data_config)

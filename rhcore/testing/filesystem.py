@@ -16,12 +16,17 @@ system, :class:`ReadOnlyFilesystemContract`) and provides the ``place`` fixture:
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
 import threading
 import time
+import traceback
 import uuid
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -32,8 +37,10 @@ from rhcore import layout
 from rhcore.errors import ReadOnlySystemError
 from rhcore.folder import Folder
 from rhcore.records import read as read_record
+from rhcore.secrets import secret_values
 from rhcore.settings import using
 from rhcore.spec import RunRecord
+from rhcore.testing.checks import failure_text, local_files
 from rhcore.testing.stateful import run_store_machine
 from rhcore.testing.strategies import payloads, run_configs, run_names
 
@@ -47,6 +54,45 @@ _fixture_settings = settings(
 def fresh(place: Folder) -> Folder:
     """A new, empty sub-folder of ``place`` (each test and example gets its own)."""
     return place.child(f"t-{uuid.uuid4().hex[:12]}")
+
+
+SENTINEL = "rh-sentinel-0b5e7c1d9a"
+"""A value given to each secret field the system declares, to look for where it must not be."""
+MIN_SECRET = 6
+"""Shorter secret values (``anon``) are not looked for: they occur in innocent text."""
+
+
+def _secrets_given(config: Mapping[str, Any], declared: tuple[str, ...]) -> list[str]:
+    return [value for value in secret_values(config, declared) if len(value) >= MIN_SECRET]
+
+
+def _leaks(secrets: list[str], seen: Mapping[str, str | bytes]) -> list[str]:
+    """Where each of ``secrets`` was found in ``seen`` (a place and what it holds)."""
+    found = []
+    for where, content in seen.items():
+        for secret in secrets:
+            needle = secret.encode() if isinstance(content, bytes) else secret
+            if needle in content or secret in where:
+                found.append(f"{secret[:3]}... in {where}")
+    return found
+
+
+def check_declared_secret_fields(place: Folder) -> None:
+    """Give each field ``place``'s system declares secret a value, at the top of
+    ``data_config`` and nested in it, without connecting with it: what a stored config
+    says of the folder leaves it out, and messages are scrubbed of it."""
+    for field in place.spec.secret_fields:
+        for config in ({**place.data_config, field: SENTINEL},
+                       {**place.data_config, "nested": {field: [SENTINEL]}}):
+            folder = Folder.normalised(place.path, place.system, config, place.fs)
+            said = json.dumps(folder.public_config, default=repr)
+            scrubbed = folder.scrub(f"refused {SENTINEL} at {folder!r}")
+            assert SENTINEL not in said + scrubbed, f"the declared secret {field!r} was kept"
+
+
+def _quiet_failure(value: str) -> None:
+    print(f"working on {value}")
+    raise RuntimeError(f"could not finish {value}")
 
 
 class FilesystemContract:
@@ -283,6 +329,88 @@ class FilesystemContract:
         assert run.stdout() == "adding 1 and 2"
         assert f.get_or_call(5, 5, run_name="added") == 3  # the cached result, read back
 
+    # -- secrets ---------------------------------------------------------------------------
+
+    def test_every_declared_secret_field_is_kept_out(self, place: Folder) -> None:
+        """Each field the plugin declares secret (``SystemSpec.secret_fields``), at the top
+        of ``data_config`` or nested in it, is left out of what a stored config says of the
+        folder, and its value is scrubbed from messages."""
+        check_declared_secret_fields(place)
+
+    secret_sentinels: Mapping[str, Any] = {}
+    """``data_config`` entries that hold secrets (fields the plugin declares, or named like
+    a secret) which the system accepts whatever they are, e.g. ``{"password": "..."}`` for
+    a host that takes a key: :meth:`test_no_secret_reaches_a_stored_byte_a_log_an_error_or_a_page`
+    adds them to ``place``'s ``data_config``, so it has secrets to look for besides the
+    credentials the place holds."""
+
+    def test_no_secret_reaches_a_stored_byte_a_log_an_error_or_a_page(
+        self, place: Folder, tmp_path: Path, caplog: pytest.LogCaptureFixture,
+        capsys: pytest.CaptureFixture,
+    ) -> None:
+        """A failing ``with`` block, a failing function Run in a run store there, registry
+        entries and a copy, all made with ``data_config``'s secrets (the place's credentials
+        and :attr:`secret_sentinels`): none of their values is in any byte stored under the
+        Runs' folder (read back through the plugin's filesystem), in a file of this machine's
+        test home, in rhcore's log records, an error's text, or what a Run, a folder or a
+        cluster shows of itself."""
+        config = {**place.data_config, **self.secret_sentinels}
+        secrets = _secrets_given(config, place.spec.secret_fields)
+        if not secrets:
+            pytest.skip(f"{type(self).__name__}: the place's data_config holds no secret to look for: "
+                        "give some in secret_sentinels")
+        caplog.set_level(logging.DEBUG, logger="rhcore")
+        root = Folder.normalised(fresh(place).path, place.system, config)
+        system, seen = root.system, {}
+
+        with pytest.raises(RuntimeError) as raised:
+            with rh.run(name="secretive", path=root.join("runs", "secretive"), system=system,
+                        data_config=config) as r:
+                _quiet_failure(repr(r.folder))
+        seen["the with block's error"] = failure_text(raised)
+        loaded = rh.run(path=r.folder.path, system=system, data_config=config)
+        assert loaded.status is rh.RunStatus.ERROR
+        shown = [r, loaded, r.folder]
+
+        if self.shared_between_processes:
+            cluster = rh.cluster(name=f"store-{uuid.uuid4().hex[:8]}", run_store=f"{system}://{root.join('store')}",
+                                 data_config=config)
+            with pytest.raises(Exception) as refused:
+                rh.function(_quiet_failure).to(cluster)("the function", run_name="refused")
+            seen["the function's error"] = failure_text(refused)
+            run = cluster.get_run("refused")
+            assert run is not None and run.status is rh.RunStatus.ERROR
+            shown += [cluster, run, run.folder]
+        with using(registry=f"{system}://{root.join('registry')}", data_config=config):
+            r.save()
+            copy = rh.run("secretive", data_config=config).to(system, path=root.join("copies", "secretive"),
+                                                              data_config=config)
+            copy.save("copied")
+            if self.shared_between_processes:
+                cluster.save()
+                run.save()
+            for name in ("secretive", "copied"):
+                seen[f"the registry entry {name}"] = json.dumps(rh.load(name, instantiate=False), default=str)
+        try:  # an error of the system itself, made with these credentials
+            root.read_bytes("runs")
+        except Exception as exc:
+            seen["the system's error"] = "".join(traceback.format_exception(exc))
+
+        for thing in [*shown, copy]:
+            seen[f"what {type(thing).__name__} shows"] = f"{thing!r} {thing}"
+        for run_ in [r, loaded, copy]:
+            seen[f"the config of {run_!r}"] = json.dumps([run_.run_config, run_.config_for_rns], default=str)
+        stored = {root.join(name): root.read_bytes(name) for name in root.files(hidden=True)}
+        assert any(name.endswith(layout.CONFIG_FILE) for name in stored)
+        seen.update(stored)
+        if str(Path.home()).startswith(str(tmp_path)):  # an isolated home: this machine's files
+            seen.update(local_files(tmp_path))
+        seen["rhcore's log records"] = "\n".join(
+            record.getMessage() for record in caplog.records if record.name.startswith("rhcore"))
+        out = capsys.readouterr()
+        seen["what was printed here"] = out.out + out.err
+        assert not _leaks(secrets, seen), _leaks(secrets, seen)
+
     def test_a_registry_on_the_system_is_shared_between_processes(self, place: Folder, tmp_path) -> None:
         """Two processes with their own home directories, one registry on this system:
         what one saves, the other loads by name."""
@@ -358,3 +486,54 @@ class ReadOnlyFilesystemContract:
         r = rh.run(path=published.path, system=published.system, data_config=published.data_config)
         copy = r.to("file", path=str(tmp_path / "copy"))
         assert copy.result() == self.expected_result
+
+    # -- secrets ---------------------------------------------------------------------------
+
+    def test_every_declared_secret_field_is_kept_out(self, published: Folder) -> None:
+        """As :meth:`FilesystemContract.test_every_declared_secret_field_is_kept_out`."""
+        check_declared_secret_fields(published)
+
+    secret_sentinels: Mapping[str, Any] = {}
+    """As :attr:`FilesystemContract.secret_sentinels` (e.g. a ``token`` for a server that
+    serves anyone)."""
+
+    def test_no_secret_reaches_a_copy_a_log_an_error_or_a_page(
+        self, published: Folder, tmp_path: Path, caplog: pytest.LogCaptureFixture,
+        capsys: pytest.CaptureFixture,
+    ) -> None:
+        """The published Run loaded and copied out (the copy saved by name) with
+        ``data_config``'s secrets, and a refused read, write and copy: none of their values
+        is in a copied byte, a file of this machine's test home, rhcore's log records, an
+        error's text, or what the Run and its folder show of themselves."""
+        config = {**published.data_config, **self.secret_sentinels}
+        secrets = _secrets_given(config, published.spec.secret_fields)
+        if not secrets:
+            pytest.skip(f"{type(self).__name__}: the published folder's data_config holds no secret to "
+                        "look for: give some in secret_sentinels")
+        caplog.set_level(logging.DEBUG, logger="rhcore")
+        folder = Folder.normalised(published.path, published.system, config)
+        r = rh.run(path=folder.path, system=folder.system, data_config=config)
+        copy = r.to("file", path=str(tmp_path / "copied"))
+        copy.save("copied")  # the published Run itself cannot take a name: it is read-only
+        seen: dict[str, str | bytes] = {
+            "the registry entry": json.dumps(rh.load("copied", instantiate=False), default=str),
+            f"the config of {r!r}": json.dumps([r.run_config, r.config_for_rns], default=str),
+            "what the Run and its folder show": f"{r!r} {r} {r.folder!r} {copy!r}",
+        }
+        attempts = {
+            "a read": lambda: folder.read_bytes("absent"),
+            "a write": lambda: folder.write_bytes("x", b"x"),
+            "a copy": lambda: copy.to(folder.system, path=folder.join("again"), data_config=config),
+        }
+        for what, attempt in attempts.items():
+            with pytest.raises(Exception) as refused:
+                attempt()
+            seen[f"the error of {what}"] = failure_text(refused)
+        seen.update(local_files(copy.folder.path))
+        if str(Path.home()).startswith(str(tmp_path)):  # an isolated home: this machine's files
+            seen.update(local_files(tmp_path))
+        seen["rhcore's log records"] = "\n".join(
+            record.getMessage() for record in caplog.records if record.name.startswith("rhcore"))
+        out = capsys.readouterr()
+        seen["what was printed here"] = out.out + out.err
+        assert not _leaks(secrets, seen), _leaks(secrets, seen)

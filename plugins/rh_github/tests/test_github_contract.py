@@ -12,10 +12,14 @@ from rhcore.folder import Folder
 from rhcore.testing import ReadOnlyFilesystemContract
 from rhcore.testing.executor import summer
 
+SENTINELS = {"token": "ghp_sentinel0123456789abcdefABCDEF"}
+"""The test server serves anyone: a token rides along, a secret to look for."""
+
 
 class TestGithubContract(ReadOnlyFilesystemContract):
     expected_result = 5
     expected_stdout = "adding 2 and 3"
+    secret_sentinels = SENTINELS
 
     @pytest.fixture
     def published(self, github):
