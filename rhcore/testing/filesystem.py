@@ -464,8 +464,16 @@ class ReadOnlyFilesystemContract:
     def test_published_run_loads(self, published: Folder) -> None:
         r = rh.run(path=published.path, system=published.system, data_config=published.data_config)
         assert r.status is rh.RunStatus.COMPLETED
-        assert r.result() == self.expected_result
         assert r.stdout() == self.expected_stdout
+        with pytest.raises(rh.UntrustedStoreError, match=r"rh\.configure\(trusted="):
+            r.result()  # a place given ad hoc: its pickles are not run until the user trusts it
+        rh.configure(trusted=[f"{published.system}://{published.path}"])
+        assert r.result() == self.expected_result
+
+    def test_published_run_trusted_by_its_data_config(self, published: Folder) -> None:
+        config = {**published.data_config, "trusted": True}
+        r = rh.run(path=published.path, system=published.system, data_config=config)
+        assert r.result() == self.expected_result
 
     def test_listing(self, published: Folder) -> None:
         assert layout.CONFIG_FILE in published.files()
@@ -485,7 +493,12 @@ class ReadOnlyFilesystemContract:
     def test_copy_out_to_local(self, published: Folder, tmp_path) -> None:
         r = rh.run(path=published.path, system=published.system, data_config=published.data_config)
         copy = r.to("file", path=str(tmp_path / "copy"))
-        assert copy.result() == self.expected_result
+        again = rh.run(path=str(tmp_path / "copy"))
+        for handle in (copy, again):  # a copy keeps its origin's trust, even on the local disk
+            with pytest.raises(rh.UntrustedStoreError, match="copied from"):
+                handle.result()
+        rh.configure(trusted=[published.system])
+        assert again.result() == self.expected_result
 
     # -- secrets ---------------------------------------------------------------------------
 
