@@ -408,6 +408,8 @@ class Folder:
         reading, writing = self._errors("copy", src_path), dest._errors("copy", dst_path)
         with writing:
             dest._parent_dirs(dst_path)
+            if dest.is_local:  # made as its system makes files (owner-only); a copy keeps the mode
+                dest.fs.pipe_file(dst_path, b"")
         if self.system == dest.system and self.fs is dest.fs:
             with reading:
                 self.fs.cp_file(src_path, dst_path)

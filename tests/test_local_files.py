@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import stat
+from pathlib import Path
 
 import pytest
 
@@ -149,3 +151,11 @@ def test_a_group_readable_store_is_a_setting(tmp_path):
 
 def _double(x):
     return 2 * x
+
+
+def test_a_copy_onto_the_local_disk_is_its_owners_alone(tmp_path):
+    with rh.run(name="shared", path=str(tmp_path / "src")) as r:
+        print("out")
+    copy = r.to("file", path=str(tmp_path / "copy"))
+    for path in Path(copy.path).rglob("*"):
+        assert stat.S_IMODE(path.stat().st_mode) == (0o700 if path.is_dir() else 0o600), path
