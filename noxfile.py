@@ -113,8 +113,9 @@ def ray(session: nox.Session) -> None:
 @nox.session
 def faults(session: nox.Session) -> None:
     """Faults as a suite of their own: a full disk (a 5 MiB tmpfs, mounted by the tests:
-    needs root, as CI has)."""
-    session.install("-e", ".[testing]")
+    needs root, as CI has), kill -9 at each step of a Run, corrupt records, and hostile
+    stores (the local disk and a moto S3 server)."""
+    session.install("-e", ".[testing]", "-e", "./rh_s3", "moto[server]")
     session.run("pytest", "tests_faults", *session.posargs)
 
 

@@ -1,6 +1,7 @@
-"""A shared bucket's contents are data: a planted pickle is never run by a look, a load
-or a copy unless the user trusts the place, and a team that signs its Runs loads only
-what its key signed."""
+"""A store's contents are data, never instructions: a planted pickle is never run by a
+look, a load or a copy unless the user trusts the place; a team that signs its Runs loads
+only what its key signed; names in a stored config and links planted in a folder never
+lead outside it. Against a real S3 server (moto) and the local disk."""
 
 from __future__ import annotations
 
@@ -9,12 +10,33 @@ import os
 import pickle
 import subprocess
 import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import fsspec
 import pytest
+from rh_s3.testing import MotoServer
 
 import rhcore as rh
 from rhcore.testing.executor import summer
+
+
+@pytest.fixture(scope="module")
+def moto() -> Iterator[MotoServer]:
+    with MotoServer.start(auth=True) as server:
+        yield server
+
+
+@pytest.fixture
+def s3_config(moto: MotoServer) -> dict[str, Any]:
+    return moto.data_config()
+
+
+@pytest.fixture
+def s3_bucket(moto: MotoServer) -> str:
+    return moto.create_bucket(f"rh-hostile-{uuid.uuid4().hex[:12]}")
 
 
 class Planted:
@@ -108,3 +130,41 @@ def test_a_signed_team_store_loads_only_what_its_key_signed(s3_bucket, s3_config
         team.get_run("signed").inputs()
     assert not marker.exists()
     rh.cluster("local").executor.close()
+
+
+# -- the local disk: names and links from a stored folder -------------------------------------
+
+
+def test_names_in_a_stored_config_never_lead_outside_the_folder(tmp_path):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("the victim's secret")
+    with rh.run(name="prepare") as r:
+        print("mine")
+    config_path = Path(r.path, "config_for_run.json")
+    config = json.loads(config_path.read_text())
+    relative = os.path.relpath(victim, r.path)
+    config.update(stdout_file=relative, stderr_file=str(victim), name="prepare")
+    config_path.write_text(json.dumps(config))
+    loaded = rh.run(name="prepare")
+    assert loaded.stdout() == "mine" and "secret" not in loaded.stderr()
+    with rh.run(name="prepare") as again:  # the README's own block, run again over it
+        print("again")
+    assert victim.read_text() == "the victim's secret" and again.stdout() == "again"
+
+
+def test_a_planted_link_is_never_read_or_written_through(tmp_path):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("the victim's secret")
+    with rh.run(name="linked") as r:
+        print("mine")
+    out = Path(r.path, "linked.out")
+    out.unlink()
+    out.symlink_to(victim)
+    with pytest.raises(OSError, match="symbolic link"):
+        rh.run(name="linked").stdout()
+    shown = subprocess.run([sys.executable, "-m", "rhcore.cli", "show", "linked"],
+                           capture_output=True, text=True, timeout=60)
+    assert "the victim's secret" not in shown.stdout + shown.stderr
+    with rh.run(name="linked"):
+        print("next attempt")
+    assert victim.read_text() == "the victim's secret"
