@@ -25,6 +25,7 @@ from rhcore import caching, context, layout, resources
 from rhcore.cluster import Cluster, _wait
 from rhcore.cluster import cluster as load_cluster
 from rhcore.errors import ResourceNotFoundError
+from rhcore.execution import shipping
 from rhcore.registry import Resource, get_registry
 from rhcore.run import Run
 from rhcore.spec import Job, RunStatus
@@ -227,13 +228,14 @@ class Function(Resource):
 
 
 def pickle_function(fn: Callable, *, remote: bool) -> bytes:
-    """Cloudpickle ``fn``, its module by value when the worker could not import it."""
+    """Cloudpickle ``fn``, its module by value when the worker could not import it, with the
+    file names and source lines of its code (:mod:`rhcore.execution.shipping`)."""
     module = sys.modules.get(getattr(fn, "__module__", None) or "")
     by_value = module is not None and _needs_value(module, remote)
     if by_value:
         cloudpickle.register_pickle_by_value(module)
     try:
-        return cloudpickle.dumps(fn, protocol=pickle.HIGHEST_PROTOCOL)
+        return shipping.dumps(fn)  # a traceback from the worker names fn's file and line
     finally:
         if by_value:
             cloudpickle.unregister_pickle_by_value(module)
