@@ -14,6 +14,7 @@ from rhcore import api
 from rhcore.blob import Blob, blob
 from rhcore.cluster import Cluster, cluster
 from rhcore.errors import (
+    CacheMismatchError,
     CorruptConfigError,
     CorruptRunError,
     IllegalTransitionError,
@@ -47,6 +48,7 @@ api.install_builtins()
 
 __all__ = [
     "Blob",
+    "CacheMismatchError",
     "Cluster",
     "CorruptConfigError",
     "CorruptRunError",

@@ -133,6 +133,27 @@ def show_command(run: str, cluster_name: str | None) -> None:
         click.echo(f"error: {found.error}")
 
 
+@main.command("why")
+@click.argument("run")
+@click.option("--cluster", "cluster_name", default=None, help="Look for RUN on this cluster.")
+def why_command(run: str, cluster_name: str | None) -> None:
+    """Show what RUN was keyed on: the function that computed it, the hashes of its code
+    and of its arguments, and the Python and rhcore versions. A cached call is a hit on
+    RUN only if all of them match (in Python, ``f.why(run, *args)`` says what differs).
+
+    RUN is found as ``rh show`` finds it.
+    """
+    found = _find_run(run, cluster_name)
+    fingerprint = found.fingerprint
+    if fingerprint is None:
+        raise click.ClickException(
+            f"Run {found.name!r} was recorded without a fingerprint (not a function Run, or by an "
+            "rhcore before 0.2): a cached call takes it for any arguments"
+        )
+    for part, value in fingerprint.to_json().items():
+        click.echo(f"{part + ':':<12}{value}")
+
+
 @main.command("lineage")
 @click.argument("name")
 @click.option("--format", "fmt", type=click.Choice(["text", "mermaid", "dot"]), default="text",

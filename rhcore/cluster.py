@@ -132,7 +132,7 @@ class Cluster(Resource):
         fn_name: str | None = None,
         cmds: list[str] | None = None,
         inputs: bytes | None = None,
-        inputs_digest: str | None = None,
+        fingerprint: dict[str, Any] | None = None,
         attempt: int | None = None,
     ) -> tuple[Run | None, Any]:
         """Start ``job`` here; with a ``run_name``, record it as a Run first (RUNNING): as
@@ -149,7 +149,7 @@ class Cluster(Resource):
                     attempt = records.take(folder, run_name, ask=self.executor.alive)
                 record = RunRecord(
                     name=run_name, run_type=RunType.FUNCTION_RUN if fn_name else RunType.CMD_RUN,
-                    fn_name=fn_name, cmds=cmds, creator=current_creator(), inputs_digest=inputs_digest,
+                    fn_name=fn_name, cmds=cmds, creator=current_creator(), fingerprint=fingerprint,
                     worker={"server": self.executor.server_identity},
                 )
                 run = Run._at(folder, records.start(folder, record, attempt, inputs=inputs), self)

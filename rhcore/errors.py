@@ -86,3 +86,8 @@ class UntrustedStoreError(RhcoreError, PermissionError):
     """A value would be unpickled from a place the user has not trusted, or its signature
     does not verify. Unpickling runs whatever code the pickle names, so the bytes of a
     store are loaded only from where the user said whoever writes is trusted."""
+
+
+class CacheMismatchError(RhcoreError, ValueError):
+    """A cached Run was computed from other work than this call's (another function, other
+    code, other arguments, other versions) and the caller asked for ``cache="error"``."""

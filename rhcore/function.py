@@ -9,7 +9,6 @@ it COMPLETED — computing it exactly once however many callers ask at the same 
 from __future__ import annotations
 
 import base64
-import hashlib
 import inspect
 import os
 import pickle
@@ -24,8 +23,9 @@ import cloudpickle
 from rhcore import caching, context, layout, resources
 from rhcore.cluster import Cluster, _wait
 from rhcore.cluster import cluster as load_cluster
-from rhcore.errors import ResourceNotFoundError
+from rhcore.errors import ResourceNotFoundError, RunNotFoundError
 from rhcore.execution import shipping
+from rhcore.fingerprint import Fingerprint, code_hash, function_name, of_call
 from rhcore.registry import Resource, get_registry
 from rhcore.run import Run
 from rhcore.spec import Job, RunStatus
@@ -83,7 +83,7 @@ class Function(Resource):
 
     # -- calling -----------------------------------------------------------------------
 
-    def _prepare(self, args: tuple, kwargs: dict) -> tuple[Job, bytes, str]:
+    def _prepare(self, args: tuple, kwargs: dict) -> tuple[Job, bytes]:
         """Check the arguments against the signature (TypeError now, not in the worker),
         and build the job."""
         if kwargs or len(args) != self._plain_arity():
@@ -91,8 +91,31 @@ class Function(Resource):
             if signature is not None:
                 signature.bind(*args, **kwargs)
         inputs = cloudpickle.dumps((args, kwargs), protocol=pickle.HIGHEST_PROTOCOL)
-        digest = hashlib.sha256(inputs).hexdigest()
-        return Job(kind="function", fn=self.pickled, inputs=inputs), inputs, digest
+        return Job(kind="function", fn=self.pickled, inputs=inputs), inputs
+
+    def fingerprint(self, *args: Any, **kwargs: Any) -> Fingerprint:
+        """What a call with these arguments is keyed on: this function (its module and
+        name, a hash of its code and of what the code reads, taken once per Function),
+        a hash of the arguments by value, and the Python and rhcore versions."""
+        kwargs, _ = self._split_options(kwargs)
+        if "_code_hash" not in self.__dict__:
+            self.__dict__["_code_hash"] = (function_name(self.fn), code_hash(self.fn))
+        name, code = self.__dict__["_code_hash"]
+        return of_call(name, code, args, kwargs)
+
+    def why(self, run: Run | str, *args: Any, **kwargs: Any) -> list[str]:
+        """Why a call with these arguments would not be a cache hit on ``run`` (a Run or a
+        run name on this function's cluster): one line per difference, [] if it would be."""
+        if isinstance(run, str):
+            found = self.system.get_run(run)
+            if found is None:
+                raise RunNotFoundError(f"No Run {run!r} on cluster {self.system.name!r}")
+            run = found
+        stored = run.fingerprint
+        if stored is None:
+            return [f"Run {run.name!r} was recorded without a fingerprint (not a function Run, or "
+                    "by an rhcore before 0.2): nothing to compare"]
+        return self.fingerprint(*args, **kwargs).differences(stored)
 
     def _signature(self) -> inspect.Signature | None:
         if "_signature_of" not in self.__dict__:
@@ -136,11 +159,12 @@ class Function(Resource):
     def _launch(self, args: tuple, kwargs: dict, run_name: str | None, stream: bool,
                 attempt: int | None = None):
         kwargs, options = self._split_options(kwargs)
-        job, inputs, digest = self._prepare(args, kwargs)
+        job, inputs = self._prepare(args, kwargs)
         job.options = options
+        recorded = run_name is not None
         return self.system.launch(
-            job, run_name=run_name, stream=stream, fn_name=self.fn_name,
-            inputs=inputs if run_name is not None else None, inputs_digest=digest, attempt=attempt,
+            job, run_name=run_name, stream=stream, fn_name=self.fn_name, inputs=inputs if recorded else None,
+            fingerprint=self.fingerprint(*args, **kwargs).to_json() if recorded else None, attempt=attempt,
         )
 
     def __call__(self, *args: Any, run_name: str | None = None, stream_logs: bool = True,
@@ -165,17 +189,27 @@ class Function(Resource):
         """Alias of :meth:`run`."""
         return self.run(*args, run_name=run_name, **kwargs)
 
-    def get_or_call(self, *args: Any, run_name: str, **kwargs: Any) -> Any:
+    def get_or_call(self, *args: Any, run_name: str | None = None, cache: str = "miss", **kwargs: Any) -> Any:
         """The result of the COMPLETED Run ``run_name`` — looked up on the cluster, then in
         the registry — without calling; otherwise call, record it under that name, and
-        return the value. ``run_name="latest"``: the newest COMPLETED Run of this function.
-        However many callers ask at once, the function runs once."""
-        return caching.get_or_start(self, args, kwargs, run_name, wait=True)
+        return the value. However many callers ask at once, the function runs once.
 
-    def get_or_run(self, *args: Any, run_name: str, **kwargs: Any) -> Run:
+        A stored Run is a hit only if it was computed from the same work: its fingerprint
+        (this function's code, the arguments, the Python and rhcore versions; see
+        :meth:`fingerprint`) must match this call's. ``cache`` says what a mismatch does:
+        ``"miss"`` (default) computes again as the name's next attempt (the earlier one is
+        kept), ``"warn"`` returns the stored result with a warning, ``"error"`` raises
+        :class:`~rhcore.errors.CacheMismatchError`. Each says in one line what changed.
+
+        Without ``run_name``, the name is made from the fingerprint, so equal calls share
+        one Run, as with ``joblib.Memory``. ``run_name="latest"``: the newest COMPLETED Run
+        of this function with these arguments (with none given: of this function)."""
+        return caching.get_or_start(self, args, kwargs, run_name, wait=True, cache=cache)
+
+    def get_or_run(self, *args: Any, run_name: str | None = None, cache: str = "miss", **kwargs: Any) -> Run:
         """Like :meth:`get_or_call`, but asynchronous: returns the cached Run, the Run
         another caller is computing, or a Run just started."""
-        return caching.get_or_start(self, args, kwargs, run_name, wait=False)
+        return caching.get_or_start(self, args, kwargs, run_name, wait=False, cache=cache)
 
     def map(self, iterable_of_args: Iterable[Any], run_name_prefix: str | None = None) -> list[Run]:
         """Start one Run per item (a tuple is the argument list, anything else the single
@@ -187,12 +221,17 @@ class Function(Resource):
             runs.append(self.run(*args, run_name=f"{prefix}-{index}"))
         return runs
 
-    def latest_run(self) -> Run | None:
-        """The newest COMPLETED Run of this function on its cluster: the one whose end the
-        run store recorded last, by the store's own clock (the workers' clocks, which may
-        disagree, only break ties)."""
+    def latest_run(self, *args: Any, **kwargs: Any) -> Run | None:
+        """The newest COMPLETED Run of this function on its cluster — with these arguments,
+        if any are given: the one whose end the run store recorded last, by the store's own
+        clock (the workers' clocks, which may disagree, only break ties)."""
+        given = bool(args or kwargs)
+        wanted = self.fingerprint(*args, **kwargs).arguments if given else None
+        if given and wanted is None:  # arguments that cannot be hashed match no Run
+            return None
         done = [r for r in self.system.runs()
-                if r.fn_name == self.fn_name and r.status is RunStatus.COMPLETED]
+                if r.fn_name == self.fn_name and r.status is RunStatus.COMPLETED
+                and (wanted is None or (r.fingerprint is not None and r.fingerprint.arguments == wanted))]
         return max(done, key=lambda r: (r.folder.modified(layout.CONFIG_FILE) or 0.0, r.end_time or ""),
                    default=None)
 

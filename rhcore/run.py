@@ -22,6 +22,7 @@ import cloudpickle
 
 from rhcore import context, layout, liveness, records, trust, values
 from rhcore.errors import IllegalTransitionError, RhcoreError, RunNotFoundError
+from rhcore.fingerprint import Fingerprint
 from rhcore.folder import Folder
 from rhcore.follow import follow
 from rhcore.places import run_place
@@ -93,6 +94,14 @@ class Run(Resource):
     inputs_digest = _Field()
     returncodes = _Field()
     metadata = _Field()
+
+    @property
+    def fingerprint(self) -> Fingerprint | None:
+        """What this function Run was computed from — the function, a hash of its code and
+        of its arguments, the Python and rhcore versions — and so what a cache hit on it
+        is checked against; None for a Run recorded without one."""
+        stored = self._record.fingerprint
+        return Fingerprint.from_json(stored) if stored is not None else None
 
     def __init__(
         self,

@@ -224,12 +224,14 @@ class RunRecord:
     """The processes responsible for the attempt while it runs (``server``, ``job``)."""
     inputs_digest: str | None = None
     returncodes: list[int] | None = None
+    fingerprint: dict[str, Any] | None = None
+    """What a function Run was computed from (:mod:`rhcore.fingerprint`): its cache key."""
     untrusted_origin: str | None = None
     """Where this copy of the Run came from, when that place was not trusted: its pickles
     stay as untrusted as they were there (:mod:`rhcore.trust`)."""
     metadata: dict[str, Any] = attrs.field(factory=dict)
 
-    OPTIONAL = ("attempt", "worker", "inputs_digest", "returncodes", "untrusted_origin")
+    OPTIONAL = ("attempt", "worker", "inputs_digest", "returncodes", "fingerprint", "untrusted_origin")
     """Keys written only when set."""
 
     def to_json(self, **extra: Any) -> dict[str, Any]:
@@ -307,6 +309,7 @@ class RunRecord:
             worker=check.mapping("worker"),
             inputs_digest=check.text("inputs_digest"),
             returncodes=check.integers("returncodes"),
+            fingerprint=check.mapping("fingerprint"),
             untrusted_origin=check.text("untrusted_origin"),
             metadata=check.mapping("metadata") or {},
         )

@@ -234,7 +234,7 @@ def test_a_teammates_cached_run_is_a_cache_hit(tmp_path):
 
     first = teammate("alice", 2.0)
     time.sleep(1.0)  # alice's Run is under way: bob waits for it instead of computing
-    second = teammate("bob", 0.0)
+    second = teammate("bob", 2.0)
     values = [p.communicate(timeout=60)[0].strip() for p in (first, second)]
     assert values[0] == values[1] and len(values[0]) == 32
     assert not os.path.exists(tmp_path / "bob" / ".rh" / "logs" / "shared_step")

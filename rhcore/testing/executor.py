@@ -195,13 +195,18 @@ class ExecutorContract:
         assert f.get_or_call(0, run_name=run_name) == first
         assert f.get_or_run(0, run_name=run_name).result() == first
 
-    def test_cached_run_with_other_arguments_warns(self, cluster, caplog):
+    def test_cached_run_with_other_arguments_is_computed_again(self, cluster, caplog):
         f = rh.function(token, system=cluster)
         run_name = self.name("args")
         first = f.get_or_call(0, run_name=run_name)
         with caplog.at_level(logging.WARNING, logger="rhcore"):
-            assert f.get_or_call(0, "other", run_name=run_name) == first
-        assert "different arguments" in caplog.text
+            assert f.get_or_call(0, "other", run_name=run_name, cache="warn") == first
+        assert "arguments: this call's differ" in caplog.text and "returning it anyway" in caplog.text
+        with pytest.raises(rh.CacheMismatchError, match="arguments"):
+            f.get_or_call(0, "other", run_name=run_name, cache="error")
+        second = f.get_or_call(0, "other", run_name=run_name)
+        assert second != first and f.get_or_call(0, "other", run_name=run_name) == second
+        assert [r.result() for r in cluster.get_run(run_name).attempts()] == [first]
 
     def test_a_run_in_error_is_run_again(self, cluster):
         run_name = self.name("rerun")

@@ -327,7 +327,10 @@ class FilesystemContract:
         assert (run.folder.system, run.folder.path) == (store.system, store.join("added"))
         assert run.status is rh.RunStatus.COMPLETED and run.result() == 3
         assert run.stdout() == "adding 1 and 2"
-        assert f.get_or_call(5, 5, run_name="added") == 3  # the cached result, read back
+        assert f.get_or_call(1, 2, run_name="added") == 3  # the cached result, read back
+        assert f.get_or_call(5, 5, run_name="added", cache="warn") == 3  # other arguments: kept, warned
+        assert f.get_or_call(5, 5, run_name="added") == 10  # ...or computed again (the default)
+        assert [a.result() for a in cluster.get_run("added").attempts()] == [3]
 
     # -- secrets ---------------------------------------------------------------------------
 
