@@ -1,5 +1,7 @@
-"""The README's examples run as written: its Python blocks in order, its console blocks
-through the real ``rh`` command."""
+"""The README's examples that need only the core run as written: each Python block in a
+fresh namespace and a home of its own, its console blocks through the real ``rh`` command,
+its plugin examples as the modules they show. (Its other blocks run in their plugins'
+sessions: ``tests/test_readme_blocks.py`` checks that each is run somewhere.)"""
 
 from __future__ import annotations
 
@@ -8,42 +10,77 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from rhcore.testing import SystemPluginContract
+from rhcore.testing.readme import Block, blocks_for
 
-README = (Path(__file__).parent.parent / "README.md").read_text()
-BLOCKS = re.findall(r"```(python|console)\n(.*?)```", README, re.S)
-
-
-def test_python_examples_run():
-    namespace: dict = {}
-    ran = 0
-    for lang, code in BLOCKS:
-        if lang == "python" and "class Test" not in code and "@hookimpl" not in code:
-            exec(compile(code, "README.md", "exec"), namespace)
-            ran += 1
-    assert ran >= 1
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
+BLOCKS = blocks_for(README, __file__)
 
 
-def test_console_examples_match_the_cli():
-    for lang, block in BLOCKS:
-        if lang != "console":
-            continue
-        lines = block.strip().splitlines()
-        command = lines[0].removeprefix("$ ").split()
-        assert command[0] == "rh"
-        done = subprocess.run([sys.executable, "-m", "rhcore.cli", *command[1:]],
-                              capture_output=True, text=True, check=True)
-        for expected in lines[1:]:
-            assert expected.split() in [line.split() for line in done.stdout.splitlines()], expected
+def is_plugin_example(block: Block) -> bool:
+    return "@hookimpl" in block.code or "class Test" in block.code
+
+
+EXAMPLES = [b for b in BLOCKS if b.lang == "python" and not is_plugin_example(b)]
+
+
+def test_the_blocks_this_file_runs():
+    assert sorted({b.lang for b in BLOCKS}) == ["console", "python", "toml"]
+    assert len(EXAMPLES) >= 4
+
+
+@pytest.mark.parametrize("block", EXAMPLES, ids=lambda b: f"line {b.line}")
+def test_python_example_runs(block):
+    block.run_python()
+
+
+def test_a_worker_traceback_names_the_readme_and_its_line():
+    (block,) = [b for b in EXAMPLES if "def fail():" in b.code]
+    scope = block.run_python()
+    line = block.line + block.code.splitlines().index('    raise ValueError("bad input")') + 1
+    where = f'File "{README}", line {line}, in fail\n    raise ValueError("bad input")'
+    assert where in scope["cpu"].get_run("failed").error_traceback
+
+
+def test_console_examples_match_the_cli(isolated):
+    consoles = [b for b in BLOCKS if b.lang == "console"]
+    assert consoles
+    for block in consoles:
+        assert all(command.split()[0] == "rh" for command, _ in block.commands())
+        block.run_console(cwd=isolated)
 
 
 def test_plugin_examples_are_valid():
     namespace: dict = {}
-    for lang, code in BLOCKS:
-        if lang == "python" and ("@hookimpl" in code or "class Test" in code):
-            exec(compile(code, "README.md", "exec"), namespace)
+    for block in BLOCKS:
+        if block.lang == "python" and is_plugin_example(block):
+            block.run_python(namespace)
     assert "rhcore_register_systems" in namespace and "TestMyStore" in namespace
     assert issubclass(namespace["TestMyStorePlugin"], SystemPluginContract)
+
+
+def test_the_entry_point_example_is_shaped_like_a_real_plugins():
+    (block,) = [b for b in BLOCKS if b.lang == "toml"]
+    header, entry = block.code.strip().splitlines()
+    name, module = re.fullmatch(r'(\w+) = "(\w+)"', entry).groups()
+    assert (name, module) == ("mystore", "rh_mystore")
+    real = (ROOT / "rh_s3" / "pyproject.toml").read_text()
+    assert f'{header}\ns3 = "rh_s3"\n' in real
+    plugin = next(b for b in BLOCKS if "@hookimpl" in b.code)
+    assert f'SystemSpec("{name}"' in plugin.code
+
+
+def test_rhcore_testing_says_it_needs_the_testing_extra():
+    assert "`rhcore.testing` needs the `testing` extra" in README.read_text()
+    without = "import sys; sys.modules['hypothesis'] = None; import rhcore.testing"  # as if not installed
+    done = subprocess.run([sys.executable, "-c", without], capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0
+    assert done.stderr.strip().splitlines()[-1] == (
+        "ModuleNotFoundError: rhcore.testing needs hypothesis, which rhcore's testing extra installs: "
+        "pip install 'rhcore[testing]'")
 
 
 def test_quickstart_runs_on_a_fresh_home(tmp_path):

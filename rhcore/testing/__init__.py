@@ -6,6 +6,13 @@ the status machine and the store (:func:`run_store_machine`).
 Install with ``pip install 'rhcore[testing]'``.
 """
 
+try:
+    import hypothesis  # noqa: F401
+    import pytest  # noqa: F401
+except ModuleNotFoundError as missing:
+    raise ModuleNotFoundError(f"rhcore.testing needs {missing.name}, which rhcore's testing extra "
+                              "installs: pip install 'rhcore[testing]'", name=missing.name) from missing
+
 from rhcore.testing.executor import ExecutorContract
 from rhcore.testing.filesystem import FilesystemContract, ReadOnlyFilesystemContract, fresh
 from rhcore.testing.fsspec_suite import FsspecSuite
