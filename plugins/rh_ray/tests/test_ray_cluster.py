@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
 
+import psutil
 import pytest
 from rh_ray.executor import SchedulingTimeoutError, UnschedulableError
 
@@ -93,9 +95,10 @@ def retried(marker: str, seconds: float):
 @pytest.mark.parametrize("looked_at", [True, False], ids=["refreshed", "unwatched"])
 def test_a_run_ray_retries_is_its_next_attempt(grid, tmp_path, looked_at):
     run = rh.function(retried, system=grid).run(str(tmp_path / "ran"), 60, max_retries=1,
-                                                run_name="retried")
-    wait_for(lambda: "attempt one" in run.stdout(), what="the first attempt")
-    first_pid = int(run.stdout().split(" in ")[1])
+                                                run_name=f"retried-{looked_at}")
+    wait_for(lambda: re.search(r"attempt one in \d+", run.stdout()), what="the first attempt")
+    first_pid = int(re.search(r"attempt one in (\d+)", run.stdout()).group(1))
+    assert first_pid != os.getpid() and first_pid not in {p.pid for p in psutil.Process().parents()}
     os.kill(first_pid, 9)
     if looked_at:  # someone notices the death before Ray retries: ERROR, then the retry
         wait_for(lambda: run.refresh().status is not rh.RunStatus.RUNNING or run.attempt == 2,
