@@ -1,6 +1,7 @@
 """The repository's distributions and the extras that pull them in agree: every extra of
-``rhcore`` names a distribution built here, ``all`` names every plugin, and the wheels
-session builds each one."""
+``rhcore`` names a distribution built here, pinned to this release, ``all`` names every
+plugin, each plugin pins the core's minor version, and the wheels session builds each one.
+Each ships the license."""
 
 from __future__ import annotations
 
@@ -30,10 +31,11 @@ def test_each_extra_names_a_plugin_built_here():
     plugins = plugin_distributions()
     expected = {"s3": "rh-s3", "ssh": "rh-ssh-cluster", "gs": "rh-gs", "azure": "rh-azure",
                 "github": "rh-github", "ray": "rh-ray"}
+    release = ".".join(project(ROOT / "pyproject.toml")["version"].split(".")[:2])
     for extra, distribution in expected.items():
-        assert extras[extra] == [distribution]
+        assert extras[extra] == [f"{distribution}=={release}.*"]  # this release's plugin, never another
         assert distribution in plugins
-    assert sorted(extras["all"]) == sorted(plugins)
+    assert sorted(extras["all"]) == sorted(f"{name}=={release}.*" for name in plugins)
 
 
 def test_each_plugin_registers_its_entry_point():
@@ -49,3 +51,25 @@ def test_the_wheels_session_builds_every_distribution():
     listed = re.search(r"DISTRIBUTIONS = \[(.*?)\]", noxfile, re.S).group(1)
     built = {ROOT / p for p in re.findall(r'"([^"]+)"', listed)}
     assert built == {ROOT, *plugin_distributions().values()}
+
+
+def all_distributions() -> dict[str, Path]:
+    return {"rhcore": ROOT, **plugin_distributions()}
+
+
+def test_each_plugin_pins_the_cores_minor_version():
+    release = ".".join(project(ROOT / "pyproject.toml")["version"].split(".")[:2])
+    for name, folder in plugin_distributions().items():
+        metadata = project(folder / "pyproject.toml")
+        assert metadata["version"].startswith(f"{release}."), name
+        assert f"rhcore=={release}.*" in metadata["dependencies"], name
+
+
+def test_each_distribution_ships_the_apache_license():
+    for name, folder in all_distributions().items():
+        metadata = project(folder / "pyproject.toml")
+        assert metadata["license"] == "Apache-2.0", name
+        text = (folder / "LICENSE").read_text()
+        assert text.lstrip().startswith("Apache License\n                           Version 2.0"), name
+        assert "END OF TERMS AND CONDITIONS" in text, name
+
