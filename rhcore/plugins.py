@@ -41,6 +41,7 @@ from rhcore.spec import (
     SystemSpec,
 )
 from rhcore.status import check_transition
+from rhcore.version import plugin_install_hint
 
 __all__ = [
     "Capabilities",
@@ -354,7 +355,7 @@ def _unknown_message(what: str, name: str, installed: dict, known: dict) -> str:
     message = f"Unknown {what} {name!r}: no installed plugin provides it. Installed {what}s: {names}."
     if name in known:
         dist, extra = known[name]
-        message += f" {name!r} is provided by {dist}: pip install 'rhcore[{extra}]'"
+        message += f" {name!r} is provided by {dist}: {plugin_install_hint(dist, extra)}"
     return message
 
 

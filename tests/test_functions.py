@@ -64,7 +64,7 @@ def test_unknown_cluster_names_the_saved_ones():
 
 def test_unknown_cluster_kind_names_the_extra(monkeypatch):
     monkeypatch.setenv("RHCORE_PLUGINS", "file")  # as if rh-ray were not installed
-    with pytest.raises(rh.UnknownSystemError, match=r"rhcore\[ray\]"):
+    with pytest.raises(rh.UnknownSystemError, match=r"provided by rh-ray: pip install "):
         rh.cluster(name="grid", kind="ray", address="127.0.0.1:6379")
 
 

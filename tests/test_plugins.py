@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import re
 import sys
 import types
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 import rhcore as rh
-from rhcore import hookimpl, plugins
+from rhcore import hookimpl, plugins, version
 from rhcore.cli import main
 from rhcore.plugins import Capabilities, LogSinkSpec, PluginError, PluginWarning, SystemSpec
 
@@ -28,6 +30,9 @@ def systems_plugin(name: str, *systems: str) -> types.ModuleType:
                                 description=f"{system} from {name}"))
 
     return plugin_module(name, rhcore_register_systems=rhcore_register_systems)
+
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -80,13 +85,25 @@ def test_unknown_system_names_installed_ones():
 )
 def test_known_but_missing_systems_name_the_extra(system, extra, monkeypatch):
     monkeypatch.setenv("RHCORE_PLUGINS", "file")  # as if no other plugin were installed
+    monkeypatch.setattr(version, "checkout", lambda: None)  # rhcore installed from an index
     plugins.reset()
-    with pytest.raises(rh.UnknownSystemError, match=rf"pip install 'rhcore\[{extra}\]'"):
+    folder = version.PLUGIN_FOLDERS[plugins.KNOWN_SYSTEMS[system][0]]
+    hint = rf"pip install 'rhcore\[{extra}\]=={re.escape(rh.__version__)}' .*: pip install ./{folder}\)"
+    with pytest.raises(rh.UnknownSystemError, match=hint):
         rh.run(name="x", system=system, path="bucket/x")
+
+
+def test_installed_from_a_checkout_the_hint_installs_the_plugin_from_it(monkeypatch):
+    monkeypatch.setenv("RHCORE_PLUGINS", "file")
+    monkeypatch.setattr(version, "checkout", lambda: str(REPO))
+    plugins.reset()
+    with pytest.raises(rh.UnknownSystemError, match=rf"provided by rh-gs: pip install {REPO}/plugins/rh_gs$"):
+        rh.run(name="x", system="gs", path="bucket/x")
 
 
 def test_unknown_executor_names_the_extra(monkeypatch):
     monkeypatch.setenv("RHCORE_PLUGINS", "file")  # as if rh-ray were not installed
+    monkeypatch.setattr(version, "checkout", lambda: None)
     with pytest.raises(rh.UnknownSystemError, match=r"rhcore\[ray\]"):
         plugins.get_plugins().executor("ray")
 

@@ -80,7 +80,7 @@ def test_rhcore_testing_says_it_needs_the_testing_extra():
     assert done.returncode != 0
     assert done.stderr.strip().splitlines()[-1] == (
         "ModuleNotFoundError: rhcore.testing needs hypothesis, which rhcore's testing extra installs: "
-        "pip install 'rhcore[testing]'")
+        "pip install 'hypothesis>=6.100' 'pytest>=8'")
 
 
 def test_quickstart_runs_on_a_fresh_home(tmp_path):

@@ -23,7 +23,14 @@ import paramiko
 from rh_ssh_cluster.config import MODE_KEYS, SSHSettings
 from rh_ssh_cluster.connection import connect_error, connection
 from rhcore import Folder, RhcoreError
-from rhcore.execution import WORKER_COMMAND, FolderRef, ServerExecutor, WorkerConnection, caller_registry
+from rhcore.execution import (
+    WORKER_COMMAND,
+    FolderRef,
+    ServerExecutor,
+    WorkerConnection,
+    caller_registry,
+    remote_install_hint,
+)
 from rhcore.spec import scrub
 
 CREDENTIAL_KEYS = {
@@ -127,8 +134,8 @@ class SSHExecutor(ServerExecutor):
             return (f"{self.python!r} was not found on {self.ssh.host}: install Python 3.10+ "
                     "there, or pass python='/path/to/python' to rh.cluster")
         if "No module named rhcore" in text or "No module named 'rhcore'" in text:
-            return (f"rhcore is not installed for {self.python} on {self.ssh.host}: run "
-                    f"`{self.python} -m pip install rhcore` there (or cluster.run([...]) it)")
+            return (f"rhcore is not installed for {self.python} on {self.ssh.host}: "
+                    f"{remote_install_hint(self.python)}")
         return text or (f"exit status {status}" if status is not None else "")
 
     def store(self) -> Folder:

@@ -4,6 +4,9 @@ one reused connection, host key checks, secrets, and fast, clear failures."""
 from __future__ import annotations
 
 import json
+import re
+import shlex
+import shutil
 import subprocess
 import sys
 import time
@@ -133,12 +136,31 @@ def test_failures_come_back_within_seconds(sshd, tmp_path, change, message):
     assert "PRIVATE KEY" not in str(excinfo.value)
 
 
-def test_a_host_without_rhcore_says_how_to_install_it(sshd, tmp_path):
+def triple(x):
+    return 3 * x
+
+
+def test_a_host_without_rhcore_says_how_to_install_it_and_that_works(sshd, tmp_path):
+    """The hint's commands, run as it says (the host is this machine), make the call work."""
     bare = tmp_path / "bare"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(bare)], check=True)
-    cpu = ssh_cluster(sshd, name="bare", python=str(bare / "bin" / "python"))
-    with pytest.raises(rh.RhcoreError, match=r"rhcore is not installed .* -m pip install rhcore"):
-        rh.function(summer).to(cpu)(1, 1)
+    subprocess.run([sys.executable, "-m", "venv", str(bare)], check=True)
+    python = str(bare / "bin" / "python")
+    cpu = ssh_cluster(sshd, name="bare", python=python)
+    with pytest.raises(rh.RhcoreError, match=r"rhcore is not installed .* -m pip install rhcore-") as excinfo:
+        rh.function(triple).to(cpu)(1)
+    message = str(excinfo.value)
+    build, install = re.findall(r"`([^`]+)`", message)
+    wheel = re.search(r"copy (wheelhouse/\S+\.whl) to the host", message).group(1)
+    assert shlex.split(build)[0] == "pip" and shlex.split(install)[0] == python
+    pip = [python, "-m", "pip", "--quiet"]
+    subprocess.run([*pip, *shlex.split(build)[1:]], cwd=tmp_path, check=True)  # "here"
+    host_home = tmp_path / "host"
+    host_home.mkdir()
+    shutil.copy(tmp_path / wheel, host_home)  # "copy ... to the host"
+    subprocess.run([*shlex.split(install)[:3], "--quiet", *shlex.split(install)[3:]], cwd=host_home,
+                   check=True)
+    cpu = ssh_cluster(sshd, name="installed", python=python)
+    assert rh.function(triple).to(cpu)(14) == 42
 
 
 def big_result(size: int) -> bytes:

