@@ -641,7 +641,10 @@ def serve(max_parallel: int) -> None:
     devnull = os.open(os.devnull, os.O_RDWR)
     os.dup2(devnull, 0)
     os.dup2(devnull, 1)
-    sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - for the server's lifetime
+    # On fd 1 itself (/dev/null now), never closing it: a job process closes the server's
+    # other descriptors and replaces sys.stdout, and a stream on a closed descriptor would
+    # report the failed close when it goes (Python 3.13 prints it to the job's stderr).
+    sys.stdout = open(1, "w", closefd=False)  # noqa: SIM115 - for the server's lifetime
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     Server(read_fd, write_fd, max_parallel).serve()
 
