@@ -20,7 +20,7 @@ from typing import Any
 
 import cloudpickle
 
-from rhcore import caching, context, layout, resources
+from rhcore import caching, context, layout, records, resources
 from rhcore.cluster import Cluster, _wait
 from rhcore.cluster import cluster as load_cluster
 from rhcore.errors import ResourceNotFoundError, RunNotFoundError
@@ -223,12 +223,23 @@ class Function(Resource):
 
     def latest_run(self, *args: Any, **kwargs: Any) -> Run | None:
         """The newest COMPLETED Run of this function on its cluster — with these arguments,
-        if any are given: the one whose end the run store recorded last, by the store's own
-        clock (the workers' clocks, which may disagree, only break ties)."""
+        if any are given: the one whose end the run store recorded last. Found through the
+        store's index of Runs, and checked against its folder."""
         given = bool(args or kwargs)
         wanted = self.fingerprint(*args, **kwargs).arguments if given else None
         if given and wanted is None:  # arguments that cannot be hashed match no Run
             return None
+        store = self.system.executor.store()
+        entry = records.view(store).latest(self.fn_name, wanted)
+        if entry is None:
+            return None
+        folder = store.child(entry.name)
+        record = records.read(folder)
+        if record is not None and record.status is RunStatus.COMPLETED and record.attempt == entry.attempt:
+            return Run._at(folder, record, self.system)
+        return self._latest_by_reading(wanted)  # the index is behind its folders: read them
+
+    def _latest_by_reading(self, wanted: str | None) -> Run | None:
         done = [r for r in self.system.runs()
                 if r.fn_name == self.fn_name and r.status is RunStatus.COMPLETED
                 and (wanted is None or (r.fingerprint is not None and r.fingerprint.arguments == wanted))]

@@ -48,6 +48,8 @@ from rhcore.records.files import (
     write_file,
     write_result,
 )
+from rhcore.records.index import Entry, View, view
+from rhcore.records.index import rebuild as reindex
 from rhcore.records.ownership import (
     Ended,
     attempts,
@@ -95,6 +97,8 @@ __all__ = [
     "HEARTBEAT_STALE_SECONDS",
     "Ask",
     "Ended",
+    "Entry",
+    "View",
     "attempts",
     "beat",
     "beating",
@@ -119,6 +123,7 @@ __all__ = [
     "read_result",
     "read_value",
     "record_worker",
+    "reindex",
     "release",
     "rename",
     "repair",
@@ -134,6 +139,7 @@ __all__ = [
     "try_take",
     "update",
     "verdict",
+    "view",
     "wait_for_attempt",
     "where",
     "worker_of",

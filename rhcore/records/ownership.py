@@ -24,6 +24,7 @@ from rhcore.errors import (
 )
 from rhcore.folder import Folder
 from rhcore.plugins import get_plugins
+from rhcore.records import index
 from rhcore.records.store import (
     Ask,
     book,
@@ -157,6 +158,7 @@ def start(folder: Folder, record: RunRecord, attempt: int, *, inputs: bytes | No
     if inputs is not None:
         write_value(folder, layout_of(running).inputs, running, "inputs", inputs)
     trust.vouch_run(folder)
+    index.note(folder, running)
     return running
 
 
@@ -279,6 +281,7 @@ def end(folder: Folder, record: RunRecord, status: RunStatus, *, late: bool = Tr
             warnings.warn(f"Run {record.name!r} ended {status.value}, recorded in "
                           f"{where(book(folder), marker)}, but its config could not be updated "
                           f"({type(unwritten).__name__}: {unwritten})", stacklevel=2)
+        index.note(folder, final)
         return Ended(final, True)
     winner = end_record(folder, record.attempt) or read(folder) or final
     if late:
