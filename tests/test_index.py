@@ -64,25 +64,25 @@ def test_concurrent_writers_lose_no_entry(tmp_path):
     writers = [subprocess.Popen([sys.executable, str(script), f"w{n}", "15"], stdout=subprocess.DEVNULL)
                for n in range(4)]
     assert [w.wait(timeout=120) for w in writers] == [0, 0, 0, 0]
+    events = sorted(p.name for p in (store() / index.INDEX_DIR / index.EVENTS).iterdir())
+    assert len(events) == 120  # a start and an end each, every number taken once
     names = [r["name"] for r in listed()]
     assert sorted(names) == sorted(f"w{n}-{i}" for n in range(4) for i in range(15))
     assert {r["status"] for r in listed()} == {"COMPLETED"}
-    events = sorted(p.name for p in (store() / index.INDEX_DIR / index.EVENTS).iterdir())
-    assert len(events) == len(set(events)) >= 120  # a start and an end each, every number once
 
 
 def test_many_events_are_compacted_into_a_snapshot(monkeypatch):
     monkeypatch.setattr(index, "COMPACT_AFTER", 10)
     f = rh.function(summer)
     records.view(rh.cluster("local").executor.store())  # the first look indexes the (empty) store
-    for round_ in range(3):
+    for _ in range(3):
         for i in range(12):
             f(i, 0, run_name=f"c-{i}")
         view = records.view(rh.cluster("local").executor.store())
-        assert view.recent == []  # compacted
+        assert len(view.recent) <= index.COMPACT_AFTER  # compacted by this look or a writer's
     kept = sorted(p.name for p in (store() / index.INDEX_DIR).iterdir())
-    assert len([k for k in kept if k.startswith("snapshot-")]) == 2  # the newest two
-    assert len(list((store() / index.INDEX_DIR / index.EVENTS).iterdir())) <= 2 * 24 + 2
+    assert 2 <= len([k for k in kept if k.startswith("snapshot-")]) <= 3  # the newest ones
+    assert len(list((store() / index.INDEX_DIR / index.EVENTS).iterdir())) <= 4 * 10 + 2
     assert [e.name for e in view.page(3)] == ["c-11", "c-10", "c-9"]
     f(5, 5, run_name="c-after")
     assert [r["name"] for r in listed("--limit", "2")] == ["c-after", "c-11"]

@@ -119,12 +119,15 @@ def note(folder: Folder, record: RunRecord) -> None:
     if store is None or posixpath.basename(folder.path.rstrip("/")) != record.name:
         return  # not a store's Run folder (an attempt kept in .attempts/, a folder at a root)
     try:
-        _append(index_of(store), record)
+        seq = _append(index_of(store), record)
+        if seq % (COMPACT_AFTER * 4) == 0:  # a store only written to is compacted by its writers
+            view(store)
     except (OSError, RhcoreError):
         pass
 
 
-def _append(index: Folder, record: RunRecord) -> None:
+def _append(index: Folder, record: RunRecord) -> int:
+    """Add the event of ``record``; return its sequence number."""
     events = index.child(EVENTS)
     key = (index.system, index.path)
     seq = _next_seq.get(key)
@@ -135,12 +138,13 @@ def _append(index: Folder, record: RunRecord) -> None:
         if events.create(_seq_name(seq), data):
             with _lock:
                 _next_seq[key] = seq + 1
-            return
+            return seq
         seq += 1
     seq = _head_seq(index) + 1  # far behind the others: look again, once
     events.create(_seq_name(seq), json.dumps(Entry.of(record, seq).to_json()).encode())
     with _lock:
         _next_seq[key] = seq + 1
+    return seq
 
 
 def _seq_name(seq: int) -> str:
