@@ -1,6 +1,6 @@
 """rhcore in a minute: a block becomes a Run, and the Run loads back from its folder.
 
-    pip install -e . && python examples/quickstart.py
+    pip install . && python examples/quickstart.py      # README.md, Install
 """
 
 import logging

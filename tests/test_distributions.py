@@ -1,7 +1,7 @@
 """The repository's distributions and the extras that pull them in agree: every extra of
 ``rhcore`` names a distribution built here, pinned to this release, ``all`` names every
 plugin, each plugin pins the core's minor version, and the wheels session builds each one.
-Each ships the license."""
+Each ships the license, and claims the Python versions that the test matrix runs it on."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 import tomllib
+from packaging.specifiers import SpecifierSet
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -73,3 +74,16 @@ def test_each_distribution_ships_the_apache_license():
         assert text.lstrip().startswith("Apache License\n                           Version 2.0"), name
         assert "END OF TERMS AND CONDITIONS" in text, name
 
+
+def test_each_distribution_claims_the_pythons_the_matrix_runs_it_on():
+    """A plugin that cannot run on a version says so in requires-python; its classifiers
+    and the noxfile's PYTHONS then agree with it."""
+    matrix = re.findall(r'"(3\.\d+)"', re.search(r"^PYTHONS = \[(.*?)\]", (ROOT / "noxfile.py").read_text(),
+                                                 re.M).group(1))
+    assert matrix[0] == "3.10"
+    for name, folder in all_distributions().items():
+        metadata = project(folder / "pyproject.toml")
+        supported = SpecifierSet(metadata["requires-python"])
+        claimed = [c.rsplit(" :: ", 1)[1] for c in metadata["classifiers"]
+                   if re.fullmatch(r"Programming Language :: Python :: 3\.\d+", c)]
+        assert claimed == [v for v in matrix if supported.contains(f"{v}.0")], name
