@@ -43,6 +43,9 @@ HEAD = "head.json"
 RUNS = "runs.json"
 COMPACT_AFTER = 256
 """Events past the newest snapshot after which a reader writes a new snapshot."""
+WRITER_COMPACTS_EVERY = 4096
+"""A store nobody reads is compacted by the writer of every this-many-th event, so a new
+writer's look for the next number stays short."""
 PAGE = 100
 """How many of the newest Runs a snapshot's head holds."""
 _DIGITS = 12
@@ -120,7 +123,7 @@ def note(folder: Folder, record: RunRecord) -> None:
         return  # not a store's Run folder (an attempt kept in .attempts/, a folder at a root)
     try:
         seq = _append(index_of(store), record)
-        if seq % (COMPACT_AFTER * 4) == 0:  # a store only written to is compacted by its writers
+        if seq % WRITER_COMPACTS_EVERY == 0:  # a store only written to is compacted by its writers
             view(store)
     except (OSError, RhcoreError):
         pass
