@@ -83,9 +83,9 @@ def remote_install_hint(python: str) -> str:
     python = shlex.quote(python)
     root = checkout()
     source = shlex.quote(root) if root else "."
-    wheel = (f"build its wheel{' here' if root else ' in a checkout of rhcore'}: "
-             f"`pip wheel --no-deps -w wheelhouse {source}`, copy wheelhouse/{WHEEL} to the "
-             f"host and run `{python} -m pip install {WHEEL}` there")
+    where = "from the checkout it came from here" if root else "in a checkout of rhcore"
+    wheel = (f"build its wheel {where}: `pip wheel --no-deps -w wheelhouse {source}`, copy "
+             f"wheelhouse/{WHEEL} to the host and run `{python} -m pip install {WHEEL}` there")
     if root:
-        return f"install rhcore {__version__} from the checkout it came from here: {wheel}"
+        return wheel
     return f"run `{python} -m pip install rhcore=={__version__}` there, or {wheel}"
