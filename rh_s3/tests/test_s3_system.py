@@ -103,8 +103,11 @@ def test_a_run_on_s3_creates_no_bucket_marker_or_folder_object(s3_bucket, s3_con
     with rh.run(name="flat", system="s3", path=f"{s3_bucket}/a/b/flat", data_config=s3_config):
         pass
     keys = sorted(moto.objects(s3_bucket))
-    assert keys == [  # the Run's files, and beside them rhcore's records of its attempt
+    assert keys == [  # the Run's files; beside them rhcore's records of its attempt, and the
+        # store's index of Runs: an event for its start and one for its end
         f"{s3_bucket}/a/b/.flat.rhcore/end-1", f"{s3_bucket}/a/b/.flat.rhcore/lease-1",
+        f"{s3_bucket}/a/b/.rhcore-index/events/000000000001",
+        f"{s3_bucket}/a/b/.rhcore-index/events/000000000002",
         *(f"{s3_bucket}/a/b/flat/{n}" for n in (layout.CONFIG_FILE, "flat.err", "flat.out")),
     ]
 
