@@ -413,7 +413,9 @@ def test_a_caller_killed_while_the_run_is_computed_leaves_it_computed_exactly_on
 
     run = rh.cluster("local").get_run(name)
     assert (run.status, run.attempt, run.attempts()) == (rh.RunStatus.COMPLETED, 1, [])
-    assert rh.function(counted).get_or_call(log, release, run_name=name) == value
+    # The children ran their own copy of counted (their __main__'s): another function by
+    # name, so the cached Run is taken with cache="warn" rather than computed again.
+    assert rh.function(counted).get_or_call(log, release, run_name=name, cache="warn") == value
     assert Path(log).read_text().splitlines() == [value.removeprefix("computed by ")]  # once
 
 
@@ -477,7 +479,8 @@ def test_a_server_killed_after_a_runs_end_is_decided_leaves_that_end(children, i
     assert listed_status(name) == "COMPLETED"
     no_temporary_files(run)
     f = rh.function(payload)
-    assert f.get_or_call(10, run_name=name) == "r" * 10  # a cache hit: not computed again
+    # a cache hit, not computed again (the child's payload was its __main__'s: cache="warn")
+    assert f.get_or_call(10, run_name=name, cache="warn") == "r" * 10
     assert local.get_run(name).attempt == 1
     assert f(20, run_name=name) == "r" * 20  # run again under the name
     again = local.get_run(name)

@@ -379,8 +379,8 @@ def rebuild(store: Folder) -> View:
         if record is not None:
             found.append((folder.modified(layout.CONFIG_FILE) or 0.0, record.end_time or "", record))
     if skipped:
-        warnings.warn(f"Indexing {store.system}:{store.path} skipped {len(skipped)} Run(s) whose config "
-                      f"cannot be read: {skipped[0]}", stacklevel=3)
+        warnings.warn(f"Skipped {len(skipped)} Run(s) of {store.system}:{store.path} whose config cannot be "
+                      f"read, indexing it: {skipped[0]}", stacklevel=3)
     found.sort(key=lambda item: item[:2])
     entries = [Entry.of(record, n) for n, (_, _, record) in enumerate(found, start=1)]
     if not writable:
