@@ -70,10 +70,13 @@ def _cluster_run(cluster_name: str, run_name: str):
 @click.argument("run")
 @click.option("--follow", "-f", is_flag=True, help="Keep printing as the Run writes, until it ends.")
 def logs_command(cluster: str, run: str, follow: bool) -> None:
-    """Print the stdout and stderr of RUN on CLUSTER."""
+    """Print the stdout and stderr of RUN on CLUSTER. With ``--follow``, the exit status
+    says how the Run ended: 0 if it COMPLETED, 1 otherwise."""
     _, found = _cluster_run(cluster, run)
     if follow:
         follow_logs(found)
+        if found.refresh().status is not RunStatus.COMPLETED:
+            sys.exit(1)
         return
     if found.stdout():
         click.echo(found.stdout())
@@ -171,7 +174,9 @@ def _since(when: str | None) -> str | None:
 @main.command("show")
 @click.argument("run")
 @click.option("--cluster", "cluster_name", default=None, help="Look for RUN on this cluster.")
-def show_command(run: str, cluster_name: str | None) -> None:
+@click.option("--json", "as_json", is_flag=True,
+              help="Print one JSON object: the config, and folder, inputs, result and error.")
+def show_command(run: str, cluster_name: str | None, as_json: bool) -> None:
     """Show RUN: its config, a summary of its inputs and of its result.
 
     RUN is a name saved in the registry, a Run on the cluster (local by default), or a
@@ -179,17 +184,22 @@ def show_command(run: str, cluster_name: str | None) -> None:
     pickles name: plain data as it is, anything else by its class and size.
     """
     found = _find_run(run, cluster_name)
-    click.echo(json.dumps(found.run_config, indent=2, default=str))
-    click.echo(f"folder: {found.folder.system}:{found.folder.path}")
+    shown = {"folder": f"{found.folder.system}:{found.folder.path}"}
     try:
-        click.echo(f"inputs: {summary(records.read_inputs(found.folder, found.record), inputs=True)}")
+        shown["inputs"] = summary(records.read_inputs(found.folder, found.record), inputs=True)
     except FileNotFoundError:
         pass
     result = records.read_result(found.folder, found.record) if found.status.value == "COMPLETED" else None
     if result is not None:
-        click.echo(f"result: {summary(result)}")
+        shown["result"] = summary(result)
     elif found.status.value == "ERROR":
-        click.echo(f"error: {found.error}")
+        shown["error"] = found.error
+    if as_json:
+        click.echo(json.dumps({"config": found.run_config, **shown}, indent=2, default=str))
+        return
+    click.echo(json.dumps(found.run_config, indent=2, default=str))
+    for key, value in shown.items():
+        click.echo(f"{key}: {value}")
 
 
 @main.command("why")

@@ -104,3 +104,22 @@ def test_show_runs_no_code_a_stored_pickle_names(tmp_path):
     assert "result: posix.system" in shown.output and "not loaded" in shown.output
     assert "inputs: posix.system" in shown.output
     assert not marker.exists()
+
+
+def test_show_json_is_one_json_object():
+    rh.function(summer)(2, 3, run_name="shown")
+    done = invoke("show", "shown", "--json")
+    assert done.exit_code == 0, done.output
+    shown = json.loads(done.output)
+    assert shown["config"]["status"] == "COMPLETED" and shown["result"] == "int 5"
+    assert shown["inputs"] == "dict {'args': [2, 3], 'kwargs': {}}" and shown["folder"].startswith("file:")
+
+
+def test_logs_follow_exits_with_how_the_run_ended():
+    try:
+        rh.function(fail)("boom", run_name="failing")
+    except ValueError:
+        pass
+    rh.function(summer)(1, 1, run_name="fine")
+    assert invoke("logs", "local", "failing", "--follow").exit_code == 1
+    assert invoke("logs", "local", "fine", "--follow").exit_code == 0
