@@ -14,8 +14,10 @@ import posixpath
 from typing import Any
 
 from rhcore import records, settings, signing, trust
-from rhcore.errors import CorruptRunError, UntrustedStoreError
+from rhcore.errors import CorruptRunError, RhcoreError, UntrustedStoreError
 from rhcore.folder import Folder
+from rhcore.places import url_folder
+from rhcore.registry import get_registry
 from rhcore.spec import RunRecord
 
 
@@ -46,7 +48,7 @@ def _check_trusted(folder: Folder, record: RunRecord, role: str, data: bytes, si
             f"and {verdict.reason}"
         )
     origin = record.untrusted_origin
-    here = trust.is_trusted(folder)
+    here = trust.is_trusted(folder) or _kept_by_a_saved_cluster(folder)
     if here and (origin is None or trust.place_is_trusted(origin)):
         return
     place = origin if here else trust.url_of(folder)
@@ -59,6 +61,22 @@ def _check_trusted(folder: Folder, record: RunRecord, role: str, data: bytes, si
         f"data_config); or have its writers sign Runs with {signing.KEY_VARIABLE}. Looking at the Run "
         f"(rh show) needs no trust."
     )
+
+
+def _kept_by_a_saved_cluster(folder: Folder) -> bool:
+    """Whether a cluster saved in the (trusted) registry keeps its Runs where ``folder`` is:
+    a run store the user configured, even in a process that has not made that cluster.
+    Asked only before refusing, so a trusted load never lists the registry."""
+    registry = get_registry()
+    for name in registry.names():
+        entry = registry.get(name) or {}
+        store = entry.get("run_store") if entry.get("resource_type") == "cluster" else None
+        if isinstance(store, str) and store:
+            try:
+                trust.vouch_store(url_folder(store, entry.get("data_config")))
+            except RhcoreError:  # a store on a system not installed here keeps nothing of ours
+                continue
+    return trust.is_trusted(folder)
 
 
 def unpickle(data: bytes, where: str) -> Any:

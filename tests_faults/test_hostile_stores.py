@@ -168,3 +168,20 @@ def test_a_planted_link_is_never_read_or_written_through(tmp_path):
     with rh.run(name="linked"):
         print("next attempt")
     assert victim.read_text() == "the victim's secret"
+
+
+def test_a_run_store_of_a_saved_cluster_is_trusted_in_any_process(s3_bucket, s3_config):
+    team = rh.cluster(name="team", run_store=f"s3://{s3_bucket}/team", data_config=s3_config)
+    rh.function(summer, system=team)(2, 3, run_name="shared")
+    team.save()
+    team.get_run("shared").to("s3", path=f"{s3_bucket}/elsewhere/shared", data_config=s3_config)
+    other = subprocess.run([sys.executable, "-c", f"""
+import rhcore as rh
+print(rh.run(path="{s3_bucket}/team/shared", system="s3", data_config={s3_config!r}).result())
+try:
+    rh.run(path="{s3_bucket}/elsewhere/shared", system="s3", data_config={s3_config!r}).result()
+except Exception as exc:
+    print(type(exc).__name__)
+"""], capture_output=True, text=True, timeout=120)
+    assert other.returncode == 0, other.stderr
+    assert other.stdout.split() == ["5", "UntrustedStoreError"]  # a copy outside it is not
