@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from rh_s3.fixtures import moto, s3_bucket, s3_config  # noqa: F401  (hostile stores on S3)
 
 import rhcore as rh
 from rhcore.testing.fixtures import isolated  # noqa: F401  (autouse)

@@ -10,33 +10,13 @@ import os
 import pickle
 import subprocess
 import sys
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import fsspec
 import pytest
-from rh_s3.testing import MotoServer
 
 import rhcore as rh
 from rhcore.testing.executor import summer
-
-
-@pytest.fixture(scope="module")
-def moto() -> Iterator[MotoServer]:
-    with MotoServer.start(auth=True) as server:
-        yield server
-
-
-@pytest.fixture
-def s3_config(moto: MotoServer) -> dict[str, Any]:
-    return moto.data_config()
-
-
-@pytest.fixture
-def s3_bucket(moto: MotoServer) -> str:
-    return moto.create_bucket(f"rh-hostile-{uuid.uuid4().hex[:12]}")
 
 
 class Planted:
