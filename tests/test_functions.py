@@ -140,7 +140,8 @@ def test_server_and_job_both_dead_is_error():
 
 def test_ctrl_c_while_waiting_cancels_the_run():
     script = f"""
-import os, signal, threading, sys, time
+import faulthandler, os, signal, threading, sys, time
+faulthandler.dump_traceback_later(45)  # were it ever to hang: every thread's stack, on stderr
 sys.path.insert(0, {os.getcwd()!r})
 import rhcore as rh
 from rhcore.testing.executor import sleeper

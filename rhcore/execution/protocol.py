@@ -20,6 +20,7 @@ import pickle
 import struct
 import sys
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, BinaryIO
 
@@ -83,6 +84,10 @@ class FrameBuffer:
         return messages
 
 
+_SLICE = 0.25
+"""Longest a wait blocks before Python looks for a pending signal."""
+
+
 class JobHandle:
     """A submitted job: its outcome, once the server reports it."""
 
@@ -101,9 +106,13 @@ class JobHandle:
         return self._done.is_set()
 
     def wait(self, timeout: float | None = None) -> Outcome:
-        """Block until the job ends; return its outcome."""
-        if not self._done.wait(timeout):
-            raise TimeoutError(f"job {self.id} did not finish within {timeout} s")
+        """Block until the job ends; return its outcome. Waits in short slices, so a Ctrl-C
+        (SIGINT) is seen within a fraction of a second even when the kernel delivered it to
+        another thread of this process, which does not wake a blocked lock here."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not self._done.wait(_SLICE):
+            if deadline is not None and time.monotonic() >= deadline:
+                raise TimeoutError(f"job {self.id} did not finish within {timeout} s")
         assert self._outcome is not None
         return self._outcome
 
