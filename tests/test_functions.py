@@ -139,31 +139,27 @@ def test_server_and_job_both_dead_is_error():
 
 
 def test_ctrl_c_while_waiting_cancels_the_run():
+    """Ctrl-C at a terminal: SIGINT from outside the caller, once the job's first line
+    reached the caller's terminal."""
     script = f"""
-import faulthandler, os, signal, threading, sys, time
+import faulthandler, sys
 faulthandler.dump_traceback_later(45)  # were it ever to hang: every thread's stack, on stderr
 sys.path.insert(0, {os.getcwd()!r})
 import rhcore as rh
 from rhcore.testing.executor import sleeper
-f = rh.function(sleeper)
-def interrupt_once_started():
-    # Ctrl-C only once the job has started and its first line reached this terminal.
-    while True:
-        run = rh.cluster("local").get_run("interrupted")
-        if run is not None and "sleeping" in run.refresh().stdout():
-            break
-        time.sleep(0.05)
-    time.sleep(1.0)
-    os.kill(os.getpid(), signal.SIGINT)
-threading.Thread(target=interrupt_once_started, daemon=True).start()
 try:
-    f(60, run_name="interrupted")
+    rh.function(sleeper)(60, run_name="interrupted")
 except KeyboardInterrupt:
     print("interrupted")
 print(rh.cluster("local").get_run("interrupted").refresh().status.value)
 """
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
-    assert done.stdout.split() == ["sleeping", "interrupted", "CANCELLED"], done.stderr
+    caller = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    assert caller.stdout.readline() == "sleeping\n"
+    time.sleep(1.0)
+    caller.send_signal(signal.SIGINT)
+    out, err = caller.communicate(timeout=60)
+    assert out.split() == ["interrupted", "CANCELLED"], err
 
 
 def test_warm_calls_reuse_one_server():
