@@ -142,8 +142,10 @@ def test_ctrl_c_while_waiting_cancels_the_run():
     """Ctrl-C at a terminal: SIGINT from outside the caller, once the job's first line
     reached the caller's terminal."""
     script = f"""
-import faulthandler, sys
+import faulthandler, signal, sys
 faulthandler.dump_traceback_later(45)  # were it ever to hang: every thread's stack, on stderr
+# As at a terminal: a test run started in the background inherits SIGINT ignored.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 sys.path.insert(0, {os.getcwd()!r})
 import rhcore as rh
 from rhcore.testing.executor import sleeper
