@@ -57,8 +57,10 @@ def test_a_wrong_key_reading_and_writing(azurite, az_container, az_config, tmp_p
     with within(5), pytest.raises(rh.StorageError, match=f"azure:{az_container}/copies/local") as excinfo:
         local_run(tmp_path).to("azure", path=f"{az_container}/copies/local", data_config=wrong)
     assert WRONG_KEY not in failure_text(excinfo)
-    assert sorted(azurite.blobs(az_container)) == [
+    assert sorted(azurite.blobs(az_container)) == [  # the Run, its book, its store's index events
         f"{az_container}/runs/.kept.rhcore/end-1", f"{az_container}/runs/.kept.rhcore/lease-1",
+        f"{az_container}/runs/.rhcore-index/events/000000000001",
+        f"{az_container}/runs/.rhcore-index/events/000000000002",
         *(f"{az_container}/runs/kept/{name}" for name in ("config_for_run.json", "kept.err", "kept.out"))
     ]
 
