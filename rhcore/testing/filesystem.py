@@ -66,6 +66,19 @@ def _secrets_given(config: Mapping[str, Any], declared: tuple[str, ...]) -> list
     return [value for value in secret_values(config, declared) if len(value) >= MIN_SECRET]
 
 
+def _assert_nothing_leaked(secrets: list[str], seen: dict, tmp_path: Path, caplog: pytest.LogCaptureFixture,
+                           capsys: pytest.CaptureFixture) -> None:
+    """Add what this machine and this process kept (an isolated home's files, rhcore's log
+    records, what was printed) to ``seen``, and fail naming where any secret appears."""
+    if str(Path.home()).startswith(str(tmp_path)):  # an isolated home: this machine's files
+        seen.update(local_files(tmp_path))
+    seen["rhcore's log records"] = "\n".join(
+        record.getMessage() for record in caplog.records if record.name.startswith("rhcore"))
+    out = capsys.readouterr()
+    seen["what was printed here"] = out.out + out.err
+    assert not _leaks(secrets, seen), _leaks(secrets, seen)
+
+
 def _leaks(secrets: list[str], seen: Mapping[str, str | bytes]) -> list[str]:
     """Where each of ``secrets`` was found in ``seen`` (a place and what it holds)."""
     found = []
@@ -406,13 +419,7 @@ class FilesystemContract:
         stored = {root.join(name): root.read_bytes(name) for name in root.files(hidden=True)}
         assert any(name.endswith(layout.CONFIG_FILE) for name in stored)
         seen.update(stored)
-        if str(Path.home()).startswith(str(tmp_path)):  # an isolated home: this machine's files
-            seen.update(local_files(tmp_path))
-        seen["rhcore's log records"] = "\n".join(
-            record.getMessage() for record in caplog.records if record.name.startswith("rhcore"))
-        out = capsys.readouterr()
-        seen["what was printed here"] = out.out + out.err
-        assert not _leaks(secrets, seen), _leaks(secrets, seen)
+        _assert_nothing_leaked(secrets, seen, tmp_path, caplog, capsys)
 
     def test_a_registry_on_the_system_is_shared_between_processes(self, place: Folder, tmp_path) -> None:
         """Two processes with their own home directories, one registry on this system:
@@ -546,10 +553,4 @@ class ReadOnlyFilesystemContract:
                 attempt()
             seen[f"the error of {what}"] = failure_text(refused)
         seen.update(local_files(copy.folder.path))
-        if str(Path.home()).startswith(str(tmp_path)):  # an isolated home: this machine's files
-            seen.update(local_files(tmp_path))
-        seen["rhcore's log records"] = "\n".join(
-            record.getMessage() for record in caplog.records if record.name.startswith("rhcore"))
-        out = capsys.readouterr()
-        seen["what was printed here"] = out.out + out.err
-        assert not _leaks(secrets, seen), _leaks(secrets, seen)
+        _assert_nothing_leaked(secrets, seen, tmp_path, caplog, capsys)
